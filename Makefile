@@ -1,0 +1,55 @@
+# Two commands on a fresh machine: `make book` and `make test`. Each creates the locked .venv when missing.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := .tools/bin/uv
+BIN := .venv/bin
+JB_FLAGS := -W -n --keep-going
+SEEDS ?= ../shared/seeds
+
+.PHONY: book test env test-env vendor validate browser exercises bench lab clean help
+.DEFAULT_GOAL := help
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/'
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.book-env: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --inexact
+	touch $@
+
+.venv/.test-env: pyproject.toml uv.lock .venv/.book-env
+	$(UV) sync --locked --inexact --all-extras
+	touch $@
+
+env: .venv/.book-env  ## the book's environment
+test-env: .venv/.test-env  ## the book's environment plus test and lab extras
+
+node_modules/.installed: package.json package-lock.json .venv/.book-env
+	$(BIN)/npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+vendor: node_modules/.installed  ## copy the browser libraries the site serves itself
+	$(BIN)/python -m brbook.assets node_modules _build/assets
+
+validate: env  ## check every table in data/ against its schema
+	$(BIN)/brbook data validate
+
+book: validate vendor  ## build the student book into _build/html (warnings are errors)
+	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
+
+browser:  ## Debian's chromium for the browser tests
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: test-env browser  ## run the whole test suite (validates data, builds the book first)
+	$(BIN)/brbook data validate
+	$(MAKE) book
+	$(BIN)/python -m pytest
+
+lab: test-env  ## open the chapters as live notebooks in JupyterLab
+	$(BIN)/jupyter lab book/
+
+clean:  ## remove build outputs (keeps .venv)
+	rm -rf _build

@@ -1,0 +1,123 @@
+/* brbook.js: charts and self-checks of the teaching book, with no server and no outside host.
+ *
+ * Loaded on every page (it is small). Only where a page has charts or self-checks does it load
+ * the libraries they need, from the book's own vendor/ folder.
+ */
+(function () {
+  "use strict";
+
+  var root = document.documentElement.dataset.content_root || "";
+  var loaded = {};
+
+  function load(path) {
+    if (!loaded[path]) {
+      loaded[path] = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = root + "vendor/" + path;
+        s.onload = resolve;
+        s.onerror = function () { reject(new Error("could not load " + s.src)); };
+        document.head.appendChild(s);
+      });
+    }
+    return loaded[path];
+  }
+
+  /* ---------- charts: Vega-Lite specs stored as JSON next to their container ---------- */
+  function drawCharts(charts) {
+    return load("vega/vega.min.js")
+      .then(function () { return load("vega-lite/vega-lite.min.js"); })
+      .then(function () { return load("vega-embed/vega-embed.min.js"); })
+      .then(function () {
+        return Promise.all(charts.map(function (el) {
+          var spec = JSON.parse(el.parentNode.querySelector("script.vega-spec").textContent);
+          return window.vegaEmbed(el, spec, { actions: false, renderer: "svg" }).then(function (result) {
+            el.dataset.rendered = "true";
+            el.vegaView = result.view;
+          });
+        }));
+      })
+      .then(function () { document.documentElement.dataset.chartsRendered = "true"; });
+  }
+
+  /* ---------- self-checks: answers are salted SHA-256 hashes, feedback is masked ---------- */
+  function normalise(text) {
+    return String(text).normalize("NFC").toLowerCase().replace(/[\u2018\u2019]/g, "'")
+      .replace(/[\u201c\u201d]/g, '"').replace(/[\u2013\u2014]/g, "-").replace(/\s+/g, " ").trim();
+  }
+
+  function digest(salt, text) { return window.sha256(salt + "|" + text); }
+
+  /* XOR with a SHA-256 keystream: hides text from a reader of the page source, no more. */
+  function unmask(salt, key, encoded) {
+    var data = atob(encoded), out = new Uint8Array(data.length), stream = [], block = 0;
+    while (stream.length < data.length) {
+      stream = stream.concat(window.sha256.array(salt + "|" + key + "|" + block));
+      block += 1;
+    }
+    for (var i = 0; i < data.length; i++) { out[i] = data.charCodeAt(i) ^ stream[i]; }
+    return new TextDecoder().decode(out);
+  }
+
+  function numberKeys(value, step) {
+    var x = parseFloat(String(value).replace(/,/g, "").replace(/\s/g, ""));
+    if (isNaN(x)) { return []; }
+    return [Math.floor(x / step), Math.ceil(x / step)].map(String);
+  }
+
+  function setupCheck(box) {
+    var salt = box.dataset.salt, answer = box.dataset.answer, kind = box.dataset.kind;
+    var tries = 0, maxTries = parseInt(box.dataset.tries || "3", 10);
+    var out = box.querySelector(".self-check-feedback");
+    var explain = box.querySelector(".self-check-explanation");
+
+    function reveal() {
+      if (explain && explain.hidden) {
+        explain.textContent = unmask(salt, "explain", explain.dataset.masked);
+        explain.hidden = false;
+      }
+    }
+
+    function respond(correct, message) {
+      tries += 1;
+      box.dataset.state = correct ? "correct" : "incorrect";
+      out.textContent = (correct ? "Correct. " : "Not yet. ") + (message || "");
+      if (correct || tries >= maxTries) { reveal(); }
+    }
+
+    box.querySelector(".self-check-submit").addEventListener("click", function () {
+      if (kind === "number") {
+        var input = box.querySelector("input");
+        var keys = numberKeys(input.value, parseFloat(box.dataset.step));
+        if (!keys.length) { out.textContent = "Please type a number."; return; }
+        var hit = keys.some(function (k) { return digest(salt, k) === answer; });
+        var hint = hit ? "" : unmask(salt, "hint", box.dataset.hint || "");
+        respond(hit, hint);
+        return;
+      }
+      var chosen = box.querySelector("input:checked");
+      if (!chosen) { out.textContent = "Please choose an answer."; return; }
+      var value = normalise(chosen.value);
+      respond(digest(salt, value) === answer, unmask(salt, "feedback|" + value, chosen.dataset.feedback));
+    });
+  }
+
+  function start() {
+    var charts = Array.prototype.slice.call(document.querySelectorAll(".vega-chart"));
+    var checks = document.querySelectorAll(".self-check");
+    if (charts.length) {
+      drawCharts(charts).catch(function (err) { console.error(err); });
+    }
+    if (checks.length) {
+      load("js-sha256/sha256.min.js").then(function () {
+        Array.prototype.forEach.call(checks, setupCheck);
+        document.documentElement.dataset.selfChecksReady = "true";
+      }).catch(function (err) { console.error(err); });
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

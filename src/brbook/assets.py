@@ -1,0 +1,49 @@
+"""Copy the browser libraries the book serves itself out of ``node_modules``.
+
+The built site must load nothing from another host, so Vega, Vega-Lite,
+vega-embed and the hash function of the self-checks are installed from the npm registry (pinned in
+``package-lock.json``) and copied under ``vendor/`` of the site. (Live ipywidgets
+are for JupyterLab; the book shows their saved output as static HTML, so it
+needs neither require.js nor the widget manager.) They live
+outside ``_static/`` because Jupyter Book injects every script found there into
+every page; ``brbook.js`` loads each library only on the pages that need it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+# site path under vendor/ -> path inside node_modules
+VENDORED = {
+    "vega/vega.min.js": "vega/build/vega.min.js",
+    "vega/LICENSE": "vega/LICENSE",
+    "vega-lite/vega-lite.min.js": "vega-lite/build/vega-lite.min.js",
+    "vega-lite/LICENSE": "vega-lite/LICENSE",
+    "vega-embed/vega-embed.min.js": "vega-embed/build/vega-embed.min.js",
+    "vega-embed/LICENSE": "vega-embed/LICENSE",
+    "js-sha256/sha256.min.js": "js-sha256/build/sha256.min.js",
+    "js-sha256/LICENSE.txt": "js-sha256/LICENSE.txt",
+}
+
+
+def copy_vendor(node_modules: Path, out: Path) -> list[Path]:
+    """Copy every vendored file into ``out/vendor``; return the files written."""
+    target = out / "vendor"
+    shutil.rmtree(target, ignore_errors=True)
+    written = []
+    for site_path, module_path in VENDORED.items():
+        source = node_modules / module_path
+        if not source.exists():
+            raise FileNotFoundError(f"{source} is missing: run `make vendor` (npm ci) first")
+        dest = target / site_path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, dest)
+        written.append(dest)
+    return written
+
+
+if __name__ == "__main__":
+    files = copy_vendor(Path(sys.argv[1]), Path(sys.argv[2]))
+    print(f"vendored {len(files)} files into {sys.argv[2]}/vendor")

@@ -1,0 +1,201 @@
+"""Altair charts that stay interactive in the static book, with a theme and text alternatives.
+
+Interactivity comes from Vega-Lite parameters bound to controls (dropdowns,
+sliders, brushes), so it runs in the reader's browser with no kernel. Every
+chart is shown through :class:`Figure`, which refuses a chart without a title,
+axis titles, a source line or a text alternative, and which embeds the spec for
+``brbook.js`` to draw with the book's own copy of Vega.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterable, Sequence
+from itertools import count
+
+import altair as alt
+import pandas as pd
+
+from brbook import data as book_data
+
+ALL = "All"
+"""The option of every filter dropdown that keeps every row."""
+
+# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+_figures = count(1)
+
+
+def _theme() -> alt.theme.ThemeConfig:
+    return {
+        "config": {
+            "font": FONT,
+            "view": {"continuousWidth": 560, "continuousHeight": 300, "stroke": None},
+            "range": {"category": PALETTE},
+            "title": {"fontSize": 15, "anchor": "start", "color": "#1a1a1a", "subtitleColor": "#444444"},
+            "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
+                     "titleColor": "#1a1a1a", "gridColor": "#e4e4e4"},
+            "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
+                       "titleColor": "#1a1a1a"},
+            "background": "#ffffff",
+        }
+    }
+
+
+def setup() -> None:
+    """Configure Altair once per chapter (called from the hidden set-up cell)."""
+    alt.theme.register("brbook", enable=True)(_theme)
+    alt.renderers.enable("mimetype")
+    alt.data_transformers.disable_max_rows()
+
+
+def _missing_titles(spec: dict, path: str = "") -> list[str]:
+    """Positional encodings of the spec that have a field but no title."""
+    missing = []
+    for channel, enc in (spec.get("encoding") or {}).items():
+        if channel in ("x", "y") and isinstance(enc, dict) and enc.get("field"):
+            axis = enc.get("axis")
+            if not enc.get("title") and not (isinstance(axis, dict) and axis.get("title")) and axis is not None:
+                missing.append(f"{path}{channel} ({enc['field']})")
+    for key in ("layer", "hconcat", "vconcat", "concat"):
+        for n, sub in enumerate(spec.get(key) or []):
+            missing += _missing_titles(sub, f"{path}{key}[{n}].")
+    return missing
+
+
+class Figure:
+    """A chart with its caption, source line and text alternative, ready to display.
+
+    In the book it renders as ``<figure class="brbook-chart">`` holding the
+    Vega-Lite spec; in JupyterLab it also offers the Vega-Lite MIME type.
+    """
+
+    def __init__(self, chart: alt.TopLevelMixin, *, description: str, sources: Sequence[str],
+                 table: pd.DataFrame | None = None):
+        spec = chart.to_dict()
+        if not spec.get("title"):
+            raise ValueError("a chart needs a title")
+        missing = _missing_titles(spec)
+        if missing:
+            raise ValueError(f"axis titles (with units) are missing for: {', '.join(missing)}")
+        if not description.strip():
+            raise ValueError("a chart needs a text alternative (description)")
+        if not sources:
+            raise ValueError("a chart needs at least one source")
+        spec["description"] = description
+        self.spec = spec
+        self.description = description
+        self.sources = list(sources)
+        self.table = table
+        self.ident = f"chart-{next(_figures)}"
+
+    @property
+    def source_line(self) -> str:
+        return "Source: " + "; ".join(book_data.cite(s) for s in self.sources) + "."
+
+    def params(self) -> list[dict]:
+        """The spec's parameters that are bound to a control (what makes it interactive)."""
+        found = list(self.spec.get("params") or [])
+        for key in ("layer", "hconcat", "vconcat", "concat"):
+            for sub in self.spec.get(key) or []:
+                found += sub.get("params") or []
+        return [p for p in found if p.get("bind")]
+
+    def _table_html(self) -> str:
+        if self.table is None:
+            return ""
+        body = self.table.to_html(index=False, border=0, classes="brbook-table", escape=True)
+        return (f'<details class="chart-table"><summary>Data table behind this chart '
+                f"({len(self.table)} rows)</summary>{body}</details>")
+
+    def _repr_html_(self) -> str:
+        spec_json = json.dumps(self.spec, ensure_ascii=False).replace("</", "<\\/")
+        title = self.spec["title"]["text"] if isinstance(self.spec["title"], dict) else self.spec["title"]
+        return (
+            f'<figure class="brbook-chart" id="{self.ident}" aria-labelledby="{self.ident}-cap">'
+            f'<div class="vega-chart" role="img" aria-label="{html.escape(str(title))}: '
+            f'{html.escape(self.description)}"></div>'
+            f'<script type="application/json" class="vega-spec">{spec_json}</script>'
+            f'<figcaption id="{self.ident}-cap"><span class="chart-description">{html.escape(self.description)}'
+            f'</span> <span class="chart-source">{html.escape(self.source_line)}</span></figcaption>'
+            f"{self._table_html()}</figure>"
+        )
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"text/html": self._repr_html_(), "application/vnd.vegalite.v6+json": self.spec,
+                "text/plain": f"<Figure: {self.spec['title']}>"}
+
+
+def _dropdown(name: str, label: str, values: Iterable[str], with_all: bool = True) -> alt.Parameter:
+    options = ([ALL] if with_all else []) + sorted({str(v) for v in values})
+    return alt.param(name=name, value=options[0], bind=alt.binding_select(options=options, name=label + " "))
+
+
+def _keep(field: str, param: alt.Parameter) -> str:
+    """A filter expression keeping rows equal to the parameter, or every row for "All"."""
+    return f"({param.name} == '{ALL}') || (datum['{field}'] == {param.name})"
+
+
+def source_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add a readable ``source`` column ("Astapenia and Balkunets (2016)") beside ``source_id``."""
+    return frame.assign(source=frame["source_id"].map(book_data.cite))
+
+
+def bars(frame: pd.DataFrame, *, category: str, value: str, title: str, value_title: str,
+         category_title: str, description: str, sources: Sequence[str], filter_field: str | None = None,
+         filter_label: str = "Show", color: str | None = None, subtitle: str | None = None,
+         sort_by_value: bool = True) -> Figure:
+    """Horizontal bars of ``value`` by ``category``, optionally filtered by a dropdown.
+
+    The dropdown (bound to ``filter_field``) filters in the browser; its first
+    option is the first value in sorted order, not "All", so that the bars of
+    one group are never summed by accident.
+    """
+    chart = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined)).mark_bar()
+    y_sort = "-x" if sort_by_value else None
+    encoding = {
+        "y": alt.Y(f"{category}:N", title=category_title, sort=y_sort),
+        "x": alt.X(f"{value}:Q", title=value_title),
+        "tooltip": [alt.Tooltip(f"{category}:N", title=category_title),
+                    alt.Tooltip(f"{value}:Q", title=value_title)],
+    }
+    if color:
+        encoding["color"] = alt.Color(f"{color}:N", title=color.replace("_", " ").capitalize())
+    chart = chart.encode(**encoding)
+    if filter_field:
+        param = _dropdown(f"{filter_field}_choice", filter_label, frame[filter_field], with_all=False)
+        chart = chart.add_params(param).transform_filter(f"datum['{filter_field}'] == {param.name}")
+    return Figure(chart, description=description, sources=sources, table=frame)
+
+
+def timeline(events: pd.DataFrame, *, title: str, description: str, height: int = 260) -> Figure:
+    """Events on a time axis, one lane per dimension, with dimension and source dropdowns,
+    a brush on the overview strip that zooms the main view, and a tooltip with date basis and quote."""
+    frame = source_labels(events).assign(
+        date=events["date"].dt.strftime("%Y-%m-%d"),
+        dimension=events["dimension"].astype(str),
+        quote_short=events["quote"].str.slice(0, 160),
+    )[["event_id", "date", "date_precision", "date_basis", "dimension", "title", "source", "quote_short"]]
+    dim = _dropdown("dimension_choice", "Dimension", frame["dimension"])
+    src = _dropdown("source_choice", "Source", frame["source"])
+    brush = alt.selection_interval(name="period", encodings=["x"])
+    base = alt.Chart(frame).transform_filter(_keep("dimension", dim)).transform_filter(_keep("source", src))
+    points = base.mark_point(filled=True, size=70, opacity=0.85).encode(
+        x=alt.X("date:T", title="Date", scale=alt.Scale(domain={"param": brush.name})),
+        y=alt.Y("dimension:N", title="Dimension"),
+        color=alt.Color("source:N", title="Source"),
+        shape=alt.Shape("date_precision:N", title="Date precision"),
+        tooltip=[alt.Tooltip("title:N", title="Event"), alt.Tooltip("date:T", title="Date"),
+                 alt.Tooltip("date_precision:N", title="Precision"),
+                 alt.Tooltip("date_basis:N", title="Date basis"), alt.Tooltip("source:N", title="Source"),
+                 alt.Tooltip("quote_short:N", title="Quote")],
+    ).properties(height=height).add_params(dim, src)
+    overview = base.mark_tick(thickness=2).encode(
+        x=alt.X("date:T", title="Drag here to zoom on a period (date)"),
+        color=alt.Color("source:N", title="Source"),
+    ).properties(height=40).add_params(brush)
+    chart = alt.vconcat(points, overview, title=title)
+    return Figure(chart, description=description, sources=sorted(events["source_id"].unique()),
+                  table=frame.drop(columns=["quote_short"]))

@@ -1,0 +1,144 @@
+"""Typed, cached access to the tables in ``data/``: the only way chapters read data.
+
+Each loader returns a fresh copy of a cached, typed DataFrame, so a chapter that
+modifies its frame cannot change what the next cell sees. Filters take the
+vocabulary of the schema (dimension, source, topic, years).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+import pandas as pd
+
+from brbook.schema import DIMENSIONS, read_raw
+
+_REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+def data_dir() -> Path:
+    """Where the tables live: ``$BRBOOK_DATA_DIR`` if set, else the repository's ``data/``."""
+    return Path(os.environ.get("BRBOOK_DATA_DIR", _REPO_DATA))
+
+
+@cache
+def _table(name: str, directory: str) -> pd.DataFrame:
+    frame = read_raw(Path(directory) / f"{name}.csv")
+    if "dimension" in frame:
+        frame["dimension"] = pd.Categorical(frame["dimension"], categories=DIMENSIONS)
+    if name == "facts":
+        frame["value"] = pd.to_numeric(frame["value"])
+    if name == "events":
+        frame["date"] = pd.to_datetime(frame["date"], format="%Y-%m-%d")
+        frame["year"] = frame["date"].dt.year
+    if name == "sources":
+        frame["year"] = frame["date"].str[:4].astype(int)
+    return frame
+
+
+def _load(name: str) -> pd.DataFrame:
+    return _table(name, str(data_dir())).copy()
+
+
+def _years(frame: pd.DataFrame, column: str, years: tuple[int, int] | None) -> pd.DataFrame:
+    if years is None:
+        return frame
+    first, last = years
+    year = pd.to_numeric(frame[column].astype(str).str[:4], errors="coerce")
+    return frame[(year >= first) & (year <= last)]
+
+
+def _filter(frame: pd.DataFrame, dimension: str | None, source: str | None) -> pd.DataFrame:
+    if dimension is not None:
+        if dimension not in DIMENSIONS:
+            raise ValueError(f"unknown dimension {dimension!r}; use one of {DIMENSIONS}")
+        frame = frame[frame["dimension"] == dimension]
+    if source is not None:
+        frame = frame[frame["source_id"] == source]
+    return frame
+
+
+def sources() -> pd.DataFrame:
+    """The five sources, oldest first."""
+    return _load("sources").sort_values("date").reset_index(drop=True)
+
+
+def facts(dimension: str | None = None, source: str | None = None) -> pd.DataFrame:
+    """Figures with the verbatim sentence that states each; ``value`` is a float."""
+    return _filter(_load("facts"), dimension, source).reset_index(drop=True)
+
+
+def excerpts(dimension: str | None = None, source: str | None = None, topic: str | None = None,
+             years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Verbatim passages, filtered by dimension, source, topic tag and the year they were said."""
+    frame = _filter(_load("excerpts"), dimension, source)
+    if topic is not None:
+        frame = frame[frame["topics"].str.split("|").apply(lambda tags: topic in tags)]
+    if years is not None:
+        said = frame["said_on"].where(frame["said_on"] != "", frame["source_id"].map(source_dates()))
+        frame = frame.assign(_when=said)
+        frame = _years(frame, "_when", years).drop(columns="_when")
+    return frame.reset_index(drop=True)
+
+
+def events(dimension: str | None = None, source: str | None = None,
+           years: tuple[int, int] | None = None) -> pd.DataFrame:
+    """Dated events in date order; ``date`` is a datetime and ``year`` an int."""
+    frame = _years(_filter(_load("events"), dimension, source), "date", years)
+    return frame.sort_values(["date", "event_id"]).reset_index(drop=True)
+
+
+def glossary() -> pd.DataFrame:
+    """Terms with their spelling variants as a list in ``variant_list``."""
+    frame = _load("glossary")
+    frame["variant_list"] = frame["variants"].apply(lambda v: [x for x in v.split("|") if x])
+    return frame.sort_values("term", key=lambda s: s.str.lower()).reset_index(drop=True)
+
+
+def source_notes(source: str | None = None) -> pd.DataFrame:
+    """The sources' own slips and contradictions."""
+    return _filter(_load("source_notes"), None, source).reset_index(drop=True)
+
+
+def source_dates() -> dict[str, str]:
+    """Each source's publication date (ISO text), by id."""
+    return dict(zip(_load("sources")["source_id"], _load("sources")["date"], strict=True))
+
+
+def source(source_id: str) -> pd.Series:
+    """One source's row; raises ``KeyError`` naming the known ids."""
+    table = _load("sources").set_index("source_id")
+    if source_id not in table.index:
+        raise KeyError(f"unknown source {source_id!r}; known: {', '.join(table.index)}")
+    return table.loc[source_id]
+
+
+def cite(source_id: str) -> str:
+    """A short author–year citation, e.g. ``Astapenia and Balkunets (2016)``.
+
+    Where the text names no author the publisher stands in, as in author–date styles.
+    """
+    row = source(source_id)
+    if row["author"] == "not stated":
+        names = [row["publisher"]]
+    else:
+        names = [name.strip().split()[-1] for name in row["author"].split(";")]
+    who = names[0] if len(names) == 1 else (
+        f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
+    return f"{who} ({row['date'][:4]})"
+
+
+def fact(fact_id: str) -> pd.Series:
+    """One fact's row, by id."""
+    table = _load("facts").set_index("fact_id")
+    if fact_id not in table.index:
+        raise KeyError(f"unknown fact {fact_id!r}")
+    return table.loc[fact_id]
+
+
+def fact_value(fact_id: str) -> float | int:
+    """A fact's number, as an int when it is whole (so prose prints 15, not 15.0)."""
+    value = float(fact(fact_id)["value"])
+    return int(value) if value.is_integer() else value

@@ -1,0 +1,97 @@
+"""Render verbatim excerpts from ``data/excerpts.csv`` as cited block quotes.
+
+Every excerpt in the book goes through :func:`show`, so each one carries the
+same provenance: the speaker, the date, a short citation linking to the
+bibliography, the section of the source, and the source's point of view.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from brbook import data as book_data
+
+BOOK_ROOT = Path(__file__).resolve().parents[2]
+BIBLIOGRAPHY_PAGE = "book/reference/bibliography.html"
+
+
+def link_to(page: str, anchor: str = "") -> str:
+    """A link from the page being executed to another page of the built book.
+
+    Chapters execute in their own folder, so the relative path follows from the
+    working directory; outside the book it falls back to the path from the root.
+    """
+    here = Path.cwd().resolve()
+    try:
+        here.relative_to(BOOK_ROOT)
+        target = os.path.relpath(BOOK_ROOT / page, here)
+    except ValueError:
+        target = page
+    return target + (f"#{anchor}" if anchor else "")
+
+
+def _date_label(iso: str) -> str:
+    if not iso:
+        return ""
+    stamp = pd.Timestamp(iso if len(iso) > 7 else iso + ("-01" if len(iso) == 7 else "-01-01"))
+    formats = {10: "%-d %B %Y", 7: "%B %Y", 4: "%Y"}
+    return stamp.strftime(formats[len(iso)])
+
+
+def excerpt_html(row: pd.Series, source: pd.Series) -> str:
+    """One excerpt as ``<blockquote class="excerpt" data-source=...>``."""
+    when = row["said_on"] or source["date"]
+    paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in row["text"].split("\n") if p.strip())
+    cite = html.escape(book_data.cite(row["source_id"]))
+    href = html.escape(link_to(BIBLIOGRAPHY_PAGE, f"source-{row['source_id']}"))
+    return (
+        f'<blockquote class="excerpt" data-source="{row["source_id"]}" id="{row["excerpt_id"]}" '
+        f'cite="{href}">'
+        f"{paragraphs}"
+        f'<footer><span class="excerpt-speaker">{html.escape(row["speaker"])}</span>'
+        f'{", " if when else ""}<time datetime="{when}">{_date_label(when)}</time>'
+        f' &middot; <a class="excerpt-cite" href="{href}">{cite}</a>, '
+        f'<span class="excerpt-section">“{html.escape(row["section"])}”</span>'
+        f'<details class="excerpt-perspective"><summary>About this source</summary>'
+        f'<p>{html.escape(source["perspective"])}</p><p class="excerpt-context">{html.escape(row["context"])}'
+        f"</p></details></footer></blockquote>"
+    )
+
+
+class Excerpts:
+    """A sequence of excerpts that displays as HTML in the book and in JupyterLab."""
+
+    def __init__(self, rows: pd.DataFrame):
+        self.rows = rows
+
+    def _repr_html_(self) -> str:
+        sources = book_data.sources().set_index("source_id")
+        return "".join(excerpt_html(row, sources.loc[row["source_id"]]) for _, row in self.rows.iterrows())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def show(*excerpt_ids: str) -> Excerpts:
+    """Display the excerpts with these ids, in the order given.
+
+    Raises:
+        KeyError: naming any id that is not in ``data/excerpts.csv``.
+    """
+    table = book_data.excerpts().set_index("excerpt_id", drop=False)
+    missing = [i for i in excerpt_ids if i not in table.index]
+    if missing:
+        raise KeyError(f"unknown excerpt id(s): {', '.join(missing)}")
+    return Excerpts(table.loc[list(excerpt_ids)].reset_index(drop=True))
+
+
+def show_frame(rows: pd.DataFrame | Iterable[str]) -> Excerpts:
+    """Display every excerpt of a filtered frame (e.g. ``data.excerpts(topic="airbase")``)."""
+    if isinstance(rows, pd.DataFrame):
+        return Excerpts(rows.reset_index(drop=True))
+    return show(*rows)

@@ -1,0 +1,161 @@
+"""Self-check questions that answer instantly in the static book, without giving the answer away.
+
+The page carries only a salted SHA-256 hash of the normalised right answer;
+``_static/brbook.js`` hashes the reader's answer the same way and compares.
+Feedback and explanations are masked (XOR with a SHA-256 keystream) so that
+reading the page source does not reveal which option is right. This hides the
+answer from a glance at the source, not from a determined reader: it is a
+self-check, not an exam.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import math
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import count
+
+from brbook import data as book_data
+
+_ids = count(1)
+
+
+def normalise(text: str) -> str:
+    """The same normalisation as ``brbook.js``: case, typographic quotes and dashes, spaces."""
+    text = unicodedata.normalize("NFC", str(text)).lower()
+    text = text.translate(str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"}))
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def answer_hash(salt: str, answer: str) -> str:
+    """Hex SHA-256 of ``salt|answer``: what the page stores instead of the answer."""
+    return hashlib.sha256(f"{salt}|{answer}".encode()).hexdigest()
+
+
+def _keystream_xor(salt: str, key: str, data: bytes) -> bytes:
+    stream = b""
+    block = 0
+    while len(stream) < len(data):
+        stream += hashlib.sha256(f"{salt}|{key}|{block}".encode()).digest()
+        block += 1
+    return bytes(a ^ b for a, b in zip(data, stream, strict=False))
+
+
+def mask(salt: str, key: str, text: str) -> str:
+    """Hide ``text`` from the page source; ``brbook.js`` reverses it with the same salt and key."""
+    return base64.b64encode(_keystream_xor(salt, key, text.encode())).decode()
+
+
+def unmask(salt: str, key: str, encoded: str) -> str:
+    """Inverse of :func:`mask` (used by tests and the instructor edition)."""
+    return _keystream_xor(salt, key, base64.b64decode(encoded)).decode()
+
+
+def _salt(question: str) -> str:
+    return hashlib.sha256(("brbook-self-check|" + question).encode()).hexdigest()[:16]
+
+
+@dataclass
+class SelfCheck:
+    """A question rendered as a ``<div class="self-check">`` that ``brbook.js`` brings to life."""
+
+    question: str
+    kind: str  # "choice" or "number"
+    answer_digest: str
+    salt: str
+    options: Sequence[tuple[str, str]] = ()  # (label, masked feedback)
+    explanation: str = ""
+    step: float = 1.0
+    unit: str = ""
+    hint: str = ""
+    tries: int = 3
+    ident: str = field(default_factory=lambda: f"self-check-{next(_ids)}")
+
+    def _repr_html_(self) -> str:
+        q_id = f"{self.ident}-q"
+        parts = [
+            f'<div class="self-check" id="{self.ident}" data-kind="{self.kind}" data-salt="{self.salt}" '
+            f'data-answer="{self.answer_digest}" data-tries="{self.tries}"'
+            + (f' data-step="{self.step}" data-hint="{self.hint}"' if self.kind == "number" else "")
+            + f' role="group" aria-labelledby="{q_id}">',
+            f'<p class="self-check-question" id="{q_id}"><span class="self-check-label">Self-check</span> '
+            f"{html.escape(self.question)}</p>",
+        ]
+        if self.kind == "choice":
+            parts.append(f'<fieldset><legend class="visually-hidden">Options for: {html.escape(self.question)}'
+                         "</legend>")
+            for n, (label, feedback) in enumerate(self.options):
+                opt_id = f"{self.ident}-o{n}"
+                parts.append(
+                    f'<div class="self-check-option"><input type="radio" name="{self.ident}" id="{opt_id}" '
+                    f'value="{html.escape(label)}" data-feedback="{feedback}">'
+                    f'<label for="{opt_id}">{html.escape(label)}</label></div>')
+            parts.append("</fieldset>")
+        else:
+            unit = f' <span class="self-check-unit">{html.escape(self.unit)}</span>' if self.unit else ""
+            parts.append(f'<label class="self-check-number" for="{self.ident}-n">Your answer</label> '
+                         f'<input type="text" inputmode="decimal" id="{self.ident}-n" autocomplete="off">{unit}')
+        parts.append('<button type="button" class="self-check-submit">Check</button>')
+        parts.append('<p class="self-check-feedback" role="status" aria-live="polite"></p>')
+        if self.explanation:
+            parts.append(f'<p class="self-check-explanation" hidden data-masked="{self.explanation}"></p>')
+        parts.append("</div>")
+        return "".join(parts)
+
+
+def choice(question: str, options: Mapping[str, str], answer: str, explanation: str = "") -> SelfCheck:
+    """A multiple-choice self-check.
+
+    Args:
+        question: the question as shown.
+        options: each option's label mapped to the feedback shown when it is chosen.
+        answer: the label of the right option.
+        explanation: shown after a right answer or after three tries.
+    """
+    if answer not in options:
+        raise ValueError(f"the answer {answer!r} is not one of the options")
+    salt = _salt(question)
+    masked = [(label, mask(salt, "feedback|" + normalise(label), fb)) for label, fb in options.items()]
+    return SelfCheck(question=question, kind="choice", salt=salt, options=masked,
+                     answer_digest=answer_hash(salt, normalise(answer)),
+                     explanation=mask(salt, "explain", explanation) if explanation else "")
+
+
+def number(question: str, answer: float, tolerance: float, unit: str = "", hint: str = "",
+           explanation: str = "") -> SelfCheck:
+    """A numeric self-check: an answer within ``tolerance`` of ``answer`` counts as right.
+
+    The page stores the hash of ``round(answer / tolerance)``; the browser accepts an
+    input whose floor or ceiling on that grid matches, i.e. within one grid step.
+    """
+    if tolerance <= 0:
+        raise ValueError("tolerance must be positive")
+    salt = _salt(question)
+    key = str(math.floor(answer / tolerance + 0.5))
+    return SelfCheck(question=question, kind="number", salt=salt, answer_digest=answer_hash(salt, key),
+                     step=tolerance, unit=unit, hint=mask(salt, "hint", hint or "Check the figure again."),
+                     explanation=mask(salt, "explain", explanation) if explanation else "")
+
+
+def which_source(excerpt_id: str, explanation: str = "") -> SelfCheck:
+    """"Which source said this?" for one excerpt, with the five sources as options."""
+    table = book_data.excerpts()
+    row = table.set_index("excerpt_id").loc[excerpt_id]
+    sources = book_data.sources()
+    labels = {sid: f"{book_data.cite(sid)}, {kind}" for sid, kind in zip(sources["source_id"], sources["kind"],
+                                                                         strict=True)}
+    right = labels[row["source_id"]]
+    options = {}
+    for sid, label in labels.items():
+        if sid == row["source_id"]:
+            options[label] = f"Yes: it comes from the section “{row['section']}”."
+        else:
+            year = sources.set_index("source_id").loc[sid, "year"]
+            options[label] = f"No. Think about when this was written: that source dates from {year}."
+    text = row["text"] if len(row["text"]) < 400 else row["text"][:397] + "…"
+    return choice(f"Which source says this? “{text}”", options, right, explanation)
