@@ -16,6 +16,7 @@ DATA = ROOT / "data"
 HTML = ROOT / "_build" / "html"
 SEEDS = ROOT.parent / "shared" / "seeds"
 FIXTURE_DATA = Path(__file__).parent / "fixtures" / "data"
+FIXTURE_EXERCISES = Path(__file__).parent / "fixtures" / "exercises"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]

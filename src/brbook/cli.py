@@ -56,3 +56,86 @@ def dictionary() -> None:
     from brbook.schema import dictionary as build
 
     typer.echo(build().to_markdown(index=False))
+
+
+exercises_app = typer.Typer(help="Build the graded exercise notebooks.", no_args_is_help=True)
+app.add_typer(exercises_app, name="exercises")
+EXERCISES_OUT = Path("_build/exercises")
+
+
+@exercises_app.command("build")
+def exercises_build(out: Path = typer.Option(EXERCISES_OUT, help="Where student/ and key/ are written.")) -> None:
+    """Write the student notebooks (no solutions) and the answer key from exercises/*.md."""
+    from brbook.exercises import build
+
+    names = build(out)
+    typer.echo(f"built {len(names)} exercise notebooks into {out}/student and their key into {out}/key: "
+               + ", ".join(names))
+
+
+def _infer_exercise(submissions: Path) -> str:
+    import json
+
+    names = set()
+    for path in sorted(submissions.glob("*.ipynb")):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+            names.add(meta["brbook"]["exercise"])
+        except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+            continue
+    if len(names) != 1:
+        raise typer.BadParameter(f"cannot tell which exercise these are ({sorted(names) or 'none found'}); "
+                                 "pass --exercise NAME or --key PATH")
+    return names.pop()
+
+
+@app.command("grade")
+def grade(
+    submissions: Path | None = typer.Argument(None, help="Folder of submitted .ipynb files (student id = file name)."),
+    out: Path = typer.Option(..., "--out", help="Results folder: gradebook.csv, feedback/, report.html."),
+    exercise: str | None = typer.Option(None, help="Exercise name (default: read from the notebooks)."),
+    key: Path | None = typer.Option(None, help="Answer key JSON (default: _build/exercises/key/NAME.json)."),
+    jobs: int = typer.Option(2, min=1, help="Submissions graded at once."),
+    timeout: float = typer.Option(30.0, min=1, help="Wall-clock seconds per submission."),
+    memory: int = typer.Option(2048, min=256, help="Address-space limit per submission, in MB."),
+    shard: str | None = typer.Option(None, help="Grade only slice K of N, e.g. 1/4."),
+    force: bool = typer.Option(False, help="Grade again even what was already graded."),
+    merge: list[Path] = typer.Option([], help="Join the results of shard runs into --out (no grading)."),
+) -> None:
+    """Grade a class's notebooks into a gradebook, per-student feedback and a report."""
+    from brbook import grading
+
+    if merge:
+        results = grading.merge(merge, out)
+        if not (key or exercise):
+            raise typer.BadParameter("--merge needs --exercise NAME or --key PATH")
+        key_data = grading.load_key(key or EXERCISES_OUT / "key" / f"{exercise}.json")
+        grading.write_outputs(results, key_data, out)
+        typer.echo(f"merged {len(results)} results into {out}/gradebook.csv")
+        return
+    if submissions is None or not submissions.is_dir():
+        raise typer.BadParameter("give the folder of submissions (or --merge DIR ...)")
+    name = exercise or (None if key else _infer_exercise(submissions))
+    key_path = key or EXERCISES_OUT / "key" / f"{name}.json"
+    if not key_path.exists():
+        raise typer.BadParameter(f"no answer key at {key_path}: run `make exercises` first")
+    try:
+        shard_spec = grading.parse_shard(shard)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    key_data = grading.load_key(key_path)
+    secrets = [key_path.parent, Path("exercises")]
+    results = grading.grade(submissions, out, key_data, jobs=jobs, shard=shard_spec, force=force,
+                            limits=grading.Limits(timeout=timeout, memory_mb=memory), secret_paths=secrets)
+    everything = grading.all_graded(out) if shard_spec is None else results
+    grading.write_outputs(everything, key_data, out)
+    counts: dict[str, int] = {}
+    for r in everything:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    typer.echo(f"graded {len(results)} submissions into {out}: "
+               + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+
+
+
+if __name__ == "__main__":
+    app()

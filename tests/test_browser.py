@@ -1,0 +1,101 @@
+"""Every page of the built book in Debian's Chromium: private, error-free, drawn and accessible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from .conftest import HTML
+
+pytestmark = pytest.mark.browser
+PAGES = sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")) if HTML.exists() else []
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def open_page(browser, url: str, dark: bool = False):
+    """Open a page, recording every request, failed request and console error."""
+    context = browser.new_context(color_scheme="dark" if dark else "light")
+    page = context.new_page()
+    log = {"outside": [], "failed": [], "errors": []}
+
+    def on_request(request):
+        host = urlparse(request.url).hostname
+        if request.url.startswith(("http://", "https://")) and host not in LOCAL_HOSTS:
+            log["outside"].append(request.url)
+
+    page.on("request", on_request)
+    page.on("requestfailed", lambda r: log["failed"].append(f"{r.url} ({r.failure})"))
+    page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: log["errors"].append(str(e)))
+    page.route(lambda u: urlparse(u).hostname not in LOCAL_HOSTS and u.startswith("http"),
+               lambda route: route.abort())
+    page.goto(url, wait_until="load")
+    if page.locator(".vega-chart").count():
+        page.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'", timeout=15000)
+    if page.locator(".self-check").count():
+        page.wait_for_function("document.documentElement.dataset.selfChecksReady === 'true'", timeout=15000)
+    page.wait_for_load_state("networkidle")
+    return context, page, log
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_is_private_error_free_and_drawn(browser, site_url, path):
+    context, page, log = open_page(browser, f"{site_url}/{path}")
+    try:
+        assert log["outside"] == [], f"{path} requests outside hosts: {log['outside']}"
+        assert log["failed"] == [], f"{path} has failed requests: {log['failed']}"
+        assert log["errors"] == [], f"{path} logs console errors: {log['errors']}"
+        for n in range(page.locator(".vega-chart").count()):
+            chart = page.locator(".vega-chart").nth(n)
+            marks = chart.locator("svg .mark-symbol path, svg .mark-rect path, svg .mark-tick line, "
+                                  "svg .mark-line path, svg .mark-text text, svg .mark-rule line").count()
+            assert marks > 0, f"{path}: chart {n + 1} drew no marks"
+            figure = page.locator("figure.brbook-chart").nth(n)
+            assert figure.locator("figcaption .chart-description").inner_text().strip(), (
+                f"{path}: chart {n + 1} has no text alternative")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if "self-check" in (HTML / p).read_text(encoding="utf-8")])
+def test_every_self_check_answers(browser, site_url, path):
+    context, page, _ = open_page(browser, f"{site_url}/{path}")
+    try:
+        boxes = page.locator(".self-check")
+        for n in range(boxes.count()):
+            box = boxes.nth(n)
+            if box.get_attribute("data-kind") == "number":
+                box.locator("input").fill("-123456789")
+            else:
+                box.locator("input[type=radio]").first.check()
+            box.locator(".self-check-submit").click()
+            feedback = box.locator(".self-check-feedback").inner_text().strip()
+            assert feedback, f"{path}: self-check {n + 1} gave no feedback"
+            assert feedback.startswith(("Correct", "Not yet")), feedback
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("path", PAGES)
+def test_no_serious_accessibility_violations(browser, site_url, path, dark):
+    context, page, _ = open_page(browser, f"{site_url}/{path}", dark=dark)
+    try:
+        if dark:
+            page.evaluate("document.documentElement.dataset.theme = 'dark';"
+                          "document.documentElement.dataset.mode = 'dark'")
+        results = Axe().run(page)
+        blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+        detail = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}" for v in blocking]
+        assert not blocking, f"{path} ({'dark' if dark else 'light'}): {detail}"
+    finally:
+        context.close()
+
+
+def test_pages_were_found():
+    assert len(PAGES) >= 5, "the built book has too few pages"
+    assert any(Path(p).name == "index.html" for p in PAGES)
