@@ -40,13 +40,19 @@ validate: env  ## check every table in data/ against its schema
 book: validate vendor  ## build the student book into _build/html (warnings are errors)
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
 
+exercises: env  ## build the student exercise notebooks and the answer key into _build/exercises
+	$(BIN)/brbook exercises build --out _build/exercises
+
 browser:  ## Debian's chromium for the browser tests
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 test: test-env browser  ## run the whole test suite (validates data, builds the book first)
 	$(BIN)/brbook data validate
-	$(MAKE) book
+	$(MAKE) book exercises
 	$(BIN)/python -m pytest
+
+bench: test-env browser exercises  ## print build, page-weight, drawing and grading figures
+	$(BIN)/python tests/bench.py
 
 lab: test-env  ## open the chapters as live notebooks in JupyterLab
 	$(BIN)/jupyter lab book/

@@ -199,3 +199,50 @@ def timeline(events: pd.DataFrame, *, title: str, description: str, height: int 
     chart = alt.vconcat(points, overview, title=title)
     return Figure(chart, description=description, sources=sorted(events["source_id"].unique()),
                   table=frame.drop(columns=["quote_short"]))
+
+
+def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: str = "Figure",
+                subtitle: str | None = None) -> Figure:
+    """Bars of the figures in ``facts.csv`` that share a ``series``, one series at a time.
+
+    A dropdown bound to the series name switches between them in the browser; each
+    bar is labelled by the fact's ``label`` and the axis title carries the unit.
+    """
+    rows = facts[facts["series"] != ""].copy()
+    if rows.empty:
+        raise ValueError("no facts with a series to chart")
+    rows["figure"] = rows["series"].str.replace("_", " ").str.capitalize() + " (" + rows["unit"] + ")"
+    rows["source"] = rows["source_id"].map(book_data.cite)
+    frame = rows[["figure", "label", "value", "unit", "source", "period", "fact_id"]]
+    choice = _dropdown("series_choice", chooser, frame["figure"], with_all=False)
+    chart = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined)).mark_bar().encode(
+        y=alt.Y("label:N", title="Figure (as labelled in the source)", sort=None),
+        x=alt.X("value:Q", title="Value, in the unit named in the dropdown"),
+        color=alt.Color("source:N", title="Source"),
+        tooltip=[alt.Tooltip("label:N", title="Label"), alt.Tooltip("value:Q", title="Value"),
+                 alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("period:N", title="Period"),
+                 alt.Tooltip("source:N", title="Source"), alt.Tooltip("fact_id:N", title="Fact id")],
+    ).add_params(choice).transform_filter(f"datum.figure == {choice.name}")
+    return Figure(chart, description=description, sources=sorted(rows["source_id"].unique()), table=frame)
+
+
+def events_by_year(events: pd.DataFrame, *, title: str, description: str) -> Figure:
+    """Events per year, coloured by source, with a slider that sets the first year shown
+    and a checkbox that keeps only events whose date the source states in full."""
+    frame = source_labels(events).assign(
+        year=events["date"].dt.year, stated=events["date_basis"].eq("stated"),
+        dimension=events["dimension"].astype(str))[["event_id", "year", "title", "source", "stated", "dimension"]]
+    first = alt.param(name="first_year", value=int(frame["year"].min()),
+                      bind=alt.binding_range(min=int(frame["year"].min()), max=int(frame["year"].max()), step=1,
+                                             name="From year "))
+    stated = alt.param(name="stated_only", value=False,
+                       bind=alt.binding_checkbox(name="Only events whose year the source states "))
+    chart = alt.Chart(frame, title=title).mark_bar().encode(
+        x=alt.X("year:O", title="Year"),
+        y=alt.Y("count():Q", title="Number of events"),
+        color=alt.Color("source:N", title="Source"),
+        tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("count():Q", title="Events"),
+                 alt.Tooltip("source:N", title="Source")],
+    ).add_params(first, stated).transform_filter(f"datum.year >= {first.name}").transform_filter(
+        f"!{stated.name} || datum.stated")
+    return Figure(chart, description=description, sources=sorted(events["source_id"].unique()), table=frame)

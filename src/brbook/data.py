@@ -118,13 +118,17 @@ def source(source_id: str) -> pd.Series:
 def cite(source_id: str) -> str:
     """A short author–year citation, e.g. ``Astapenia and Balkunets (2016)``.
 
-    Where the text names no author the publisher stands in, as in author–date styles.
+    Where the text names no author the publisher stands in, as in author–date styles, and where
+    it names neither, the first words of the title.
     """
     row = source(source_id)
-    if row["author"] == "not stated":
-        names = [row["publisher"]]
-    else:
+    if row["author"] != "not stated":
         names = [name.strip().split()[-1] for name in row["author"].split(";")]
+    elif row["publisher"] != "not stated":
+        names = [name.strip() for name in row["publisher"].split(";")]
+    else:
+        words = row["title"].split()
+        names = ["“" + " ".join(words[:4]) + ("…”" if len(words) > 4 else "”")]
     who = names[0] if len(names) == 1 else (
         f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
     return f"{who} ({row['date'][:4]})"

@@ -28,7 +28,7 @@ _QUOTES = str.maketrans(
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
 _FOOTNOTE = re.compile(rf"[{_SUPERSCRIPTS}]+|\[\d{{1,3}}\]|\[\^?\d{{1,3}}\]")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_MARKUP = re.compile(r"</?[a-z]+>|\*\*|\\(?=[\[\]()*_#.\-])")
+_MARKUP = re.compile(r"</?[a-z]+>|\*+|\\(?=[\[\]()*_#.\-])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 

@@ -114,6 +114,10 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
             "section": _text("Section heading of the source where it stands."),
             "quote": _text("The sentence or table line that states it, verbatim."),
             "conversion": _text("Empty, or how a verbal quantity became the number.", required=False),
+            "series": _text("Groups comparable figures for one chart (e.g. pilot_flying_hours); often empty.",
+                            required=False),
+            "label": _text("Short label of the figure within its series (e.g. 2016); often empty.",
+                           required=False),
         }),
         "excerpts.csv": frame("excerpts.csv", "Verbatim passages quoted in the chapters.", {
             "excerpt_id": _identifier("Unique id, <source>-x###."),
