@@ -6,7 +6,7 @@ BIN := .venv/bin
 JB_FLAGS := -W -n --keep-going
 SEEDS ?= ../shared/seeds
 
-.PHONY: book test env test-env vendor validate browser exercises bench lab clean help
+.PHONY: cache-check book test env test-env vendor validate browser exercises bench lab clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -37,7 +37,13 @@ vendor: node_modules/.installed  ## copy the browser libraries the site serves i
 validate: env  ## check every table in data/ against its schema
 	$(BIN)/brbook data validate
 
-book: validate vendor  ## build the student book into _build/html (warnings are errors)
+# The execution cache keys on a notebook's own text and Sphinx re-reads only edited pages; when data/
+# or the package change, executed outputs are stale, so both are dropped (editing a chapter keeps them).
+cache-check: env
+	@$(BIN)/python -m brbook.assets --stamp _build/.inputs-stamp data src/brbook book/_static \
+		|| rm -rf _build/.jupyter_cache _build/.doctrees
+
+book: validate vendor cache-check  ## build the student book into _build/html (warnings are errors)
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
 
 exercises: env  ## build the student exercise notebooks and the answer key into _build/exercises

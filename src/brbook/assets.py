@@ -11,6 +11,7 @@ every page; ``brbook.js`` loads each library only on the pages that need it.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -44,6 +45,27 @@ def copy_vendor(node_modules: Path, out: Path) -> list[Path]:
     return written
 
 
+def inputs_digest(paths: list[Path]) -> str:
+    """One hash of every file under ``paths`` (names and contents), to know when outputs are stale."""
+    digest = hashlib.sha256()
+    for root in paths:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def stamp_unchanged(stamp: Path, paths: list[Path]) -> bool:
+    """Compare the inputs with the stamp file, then update it; True when nothing changed."""
+    current = inputs_digest(paths)
+    previous = stamp.read_text().strip() if stamp.exists() else ""
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current)
+    return current == previous
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--stamp":
+        sys.exit(0 if stamp_unchanged(Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]]) else 1)
     files = copy_vendor(Path(sys.argv[1]), Path(sys.argv[2]))
     print(f"vendored {len(files)} files into {sys.argv[2]}/vendor")

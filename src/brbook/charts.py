@@ -32,7 +32,7 @@ def _theme() -> alt.theme.ThemeConfig:
     return {
         "config": {
             "font": FONT,
-            "view": {"continuousWidth": 560, "continuousHeight": 300, "stroke": None},
+            "view": {"continuousWidth": 480, "continuousHeight": 280, "stroke": None},
             "range": {"category": PALETTE},
             "title": {"fontSize": 15, "anchor": "start", "color": "#1a1a1a", "subtitleColor": "#444444"},
             "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
@@ -222,7 +222,8 @@ def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: s
         tooltip=[alt.Tooltip("label:N", title="Label"), alt.Tooltip("value:Q", title="Value"),
                  alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("period:N", title="Period"),
                  alt.Tooltip("source:N", title="Source"), alt.Tooltip("fact_id:N", title="Fact id")],
-    ).add_params(choice).transform_filter(f"datum.figure == {choice.name}")
+    ).add_params(choice).transform_filter(f"datum.figure == {choice.name}").properties(
+        width=460, height=alt.Step(34))
     return Figure(chart, description=description, sources=sorted(rows["source_id"].unique()), table=frame)
 
 

@@ -30,6 +30,7 @@ _FOOTNOTE = re.compile(rf"[{_SUPERSCRIPTS}]+|\[\d{{1,3}}\]|\[\^?\d{{1,3}}\]")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"</?[a-z]+>|\*+|\\(?=[\[\]()*_#.\-])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SPACED_NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?")
 
 
 def normalise(text: str) -> str:
@@ -53,7 +54,8 @@ def fragments(quote: str) -> list[str]:
 def numbers_in(text: str) -> list[float]:
     """Every number written in ``text``: thousands commas folded, ranges split."""
     found = []
-    for raw in _NUMBER.findall(text):
+    spaced = [m.replace(" ", "").replace("\u00a0", "").replace("\u202f", "") for m in _SPACED_NUMBER.findall(text)]
+    for raw in _NUMBER.findall(text) + spaced:
         candidates = {raw.replace(",", ""), raw.replace(",", ".")}
         for c in candidates:
             try:
@@ -65,7 +67,7 @@ def numbers_in(text: str) -> list[float]:
 
 def value_in_quote(value: float, quote: str) -> bool:
     """True when ``value`` is written as a number inside ``quote``."""
-    return any(abs(n - value) < 1e-9 for n in numbers_in(quote.replace("\u00a0", " ")))
+    return any(abs(n - value) < 1e-9 for n in numbers_in(quote))
 
 
 @dataclass(frozen=True)

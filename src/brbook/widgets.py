@@ -73,7 +73,7 @@ class ExcerptExplorer(_Explorer):
         self.years = w.IntRangeSlider(value=(low, high), min=low, max=high, description="Years")
         self.search = w.Text(placeholder="word or phrase", description="Search")
         self.summary = w.HTML()
-        self.output = w.Output()
+        self.output = w.HTML()
         for control in (self.source, self.topic, self.years, self.search):
             control.observe(self._update, names="value")
         super().__init__([w.HBox([self.source, self.topic]), w.HBox([self.years, self.search]),
@@ -96,11 +96,7 @@ class ExcerptExplorer(_Explorer):
     def _update(self, change=None) -> None:
         rows = self.matches()
         self.summary.value = f"<p><strong>{len(rows)}</strong> excerpt(s) match.</p>"
-        self.output.clear_output(wait=True)
-        with self.output:
-            from IPython.display import display
-
-            display(Excerpts(rows.drop(columns="year")))
+        self.output.value = Excerpts(rows.drop(columns="year"))._repr_html_()
 
     def snapshot_html(self) -> str:
         rows = self.matches()
@@ -118,7 +114,7 @@ class CompareExplorer(_Explorer):
         self.topic = w.Dropdown(options=_topics(self.table), value=topic, description="Topic")
         self.left = w.Dropdown(options=sources, value=left, description="Left")
         self.right = w.Dropdown(options=sources, value=right, description="Right")
-        self.left_out, self.right_out = w.Output(), w.Output()
+        self.left_out, self.right_out = w.HTML(), w.HTML()
         for control in (self.topic, self.left, self.right):
             control.observe(self._update, names="value")
         columns = w.HBox([w.VBox([self.left_out], layout=w.Layout(width="50%")),
@@ -132,14 +128,10 @@ class CompareExplorer(_Explorer):
         return rows[rows["topics"].str.split("|").apply(lambda tags: self.topic.value in tags)]
 
     def _update(self, change=None) -> None:
-        from IPython.display import HTML, display
-
         for out, source_id in ((self.left_out, self.left.value), (self.right_out, self.right.value)):
-            out.clear_output(wait=True)
-            with out:
-                rows = self.side(source_id)
-                display(HTML(f"<h4>{html.escape(book_data.cite(source_id))}: {len(rows)} excerpt(s)</h4>"))
-                display(Excerpts(rows))
+            rows = self.side(source_id)
+            out.value = (f"<h4>{html.escape(book_data.cite(source_id))}: {len(rows)} excerpt(s)</h4>"
+                         + Excerpts(rows)._repr_html_())
 
     def snapshot_html(self) -> str:
         cells = "".join(

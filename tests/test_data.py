@@ -1,0 +1,83 @@
+"""brbook.data: typed tables, filters and citations."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from brbook import data
+from brbook.schema import DIMENSIONS, MAIN_DIMENSIONS
+
+
+def test_five_sources_oldest_first():
+    sources = data.sources()
+    assert len(sources) == 5
+    assert list(sources["year"]) == sorted(sources["year"])
+    assert sources.iloc[0]["source_id"] == "article2014" and sources.iloc[-1]["source_id"] == "brief2022"
+
+
+def test_facts_are_numeric_and_filter_by_dimension():
+    military = data.facts(dimension="military")
+    assert pd.api.types.is_float_dtype(military["value"])
+    assert set(military["dimension"].astype(str)) == {"military"}
+    assert data.fact_value("paper2016-f901") == 447
+
+
+def test_filter_by_source_and_topic():
+    rows = data.excerpts(source="paper2016", topic="airbase")
+    assert "paper2016-x904" in set(rows["excerpt_id"])
+    assert set(rows["source_id"]) == {"paper2016"}
+    assert all("airbase" in t.split("|") for t in rows["topics"])
+
+
+def test_excerpts_by_year_use_the_date_said_or_the_source_date():
+    rows = data.excerpts(years=(2022, 2022))
+    assert set(rows["source_id"]) == {"brief2022"}
+
+
+def test_events_are_dated_and_sorted():
+    events = data.events(dimension="military", years=(2017, 2017))
+    assert pd.api.types.is_datetime64_any_dtype(events["date"])
+    assert (events["year"] == 2017).all()
+    assert list(events["date"]) == sorted(events["date"])
+
+
+def test_unknown_dimension_is_an_error():
+    with pytest.raises(ValueError, match="unknown dimension"):
+        data.facts(dimension="culture")
+
+
+def test_loaders_return_copies():
+    frame = data.facts()
+    frame.loc[:, "value"] = -1
+    assert (data.facts()["value"] != -1).any()
+
+
+@pytest.mark.parametrize("source_id, expected", [
+    ("paper2016", "Astapenia and Balkunets (2016)"), ("article2014", "Astapenia (2014)"),
+    ("brief2022", "OST Research Centre et al. (2022)"),
+])
+def test_cite(source_id, expected):
+    assert data.cite(source_id) == expected
+
+
+def test_cite_unknown_source_names_the_known_ones():
+    with pytest.raises(KeyError, match="paper2016"):
+        data.cite("blog2099")
+
+
+def test_glossary_variants_are_lists():
+    glossary = data.glossary()
+    lukashenka = glossary[glossary["term"].str.contains("Lukashenka")].iloc[0]
+    assert "Lukashenko" in lukashenka["variant_list"] or lukashenka["variant_list"]
+
+
+def test_minimum_coverage_of_the_data():
+    facts, excerpts, events = data.facts(), data.excerpts(), data.events()
+    assert len(facts) >= 150 and len(excerpts) >= 120 and len(events) >= 100
+    per_source = excerpts["source_id"].value_counts()
+    assert (per_source >= 10).all() and len(per_source) == 5
+    per_dimension = excerpts["dimension"].value_counts()
+    assert all(per_dimension[d] >= 20 for d in MAIN_DIMENSIONS)
+    assert events["year"].between(2013, 2022).all()
+    assert set(facts["dimension"].astype(str)) <= set(DIMENSIONS)
