@@ -41,7 +41,7 @@ validate: env  ## check every table in data/ against its schema
 # or the package change, executed outputs are stale, so both are dropped (editing a chapter keeps them).
 cache-check: env
 	@$(BIN)/python -m brbook.assets --stamp _build/.inputs-stamp data src/brbook book/_static \
-		|| rm -rf _build/.jupyter_cache _build/.doctrees
+		|| rm -rf _build/.jupyter_cache _build/.doctrees _build/html
 
 book: validate vendor cache-check  ## build the student book into _build/html (warnings are errors)
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
