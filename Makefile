@@ -43,18 +43,19 @@ cache-check: env
 	@$(BIN)/python -m brbook.assets --stamp _build/.inputs-stamp data src/brbook book/_static \
 		|| rm -rf _build/.jupyter_cache _build/.doctrees _build/html
 
-book: validate vendor cache-check  ## build the student book into _build/html (warnings are errors)
+book: validate vendor exercises cache-check  ## build the student book into _build/html (warnings are errors)
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
 
 exercises: env  ## build the student exercise notebooks and the answer key into _build/exercises
 	$(BIN)/brbook exercises build --out _build/exercises
+	rm -rf _build/assets/notebooks && mkdir -p _build/assets/notebooks && cp _build/exercises/student/*.ipynb _build/assets/notebooks/
 
 browser:  ## Debian's chromium for the browser tests
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 test: test-env browser  ## run the whole test suite (validates data, builds the book first)
 	$(BIN)/brbook data validate
-	$(MAKE) book exercises
+	$(MAKE) book
 	$(BIN)/python -m pytest
 
 bench: test-env browser exercises  ## print build, page-weight, drawing and grading figures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from pathlib import Path
 
 from IPython.display import HTML
 
@@ -60,3 +61,42 @@ def source_notes_table() -> HTML:
     table = table.assign(source=table["source_id"].map(book_data.cite))
     shown = table[["source", "location", "issue", "note"]]
     return HTML(shown.to_html(index=False, border=0, classes="brbook-table", escape=True))
+
+
+EXERCISE_DIR = Path(__file__).resolve().parents[2] / "_build" / "exercises" / "student"
+
+
+def exercise_list() -> HTML:
+    """Every graded exercise notebook with its questions and points, and a download link.
+
+    Built from the student notebooks that ``make exercises`` writes, so the page lists exactly
+    what students can download (no solutions, no answers).
+    """
+    import nbformat
+
+    from brbook.excerpts import link_to
+
+    rows = []
+    for path in sorted(EXERCISE_DIR.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        title = nb.metadata.get("brbook", {}).get("title", path.stem)
+        questions = [c for c in nb.cells if c.cell_type == "code" and "question" in c.metadata]
+        href = link_to(f"notebooks/{path.name}")
+        rows.append(f'<li><a href="{html.escape(href)}" download>{html.escape(title)}</a> '
+                    f"(<code>{path.name}</code>, {len(questions)} questions)</li>")
+    if not rows:
+        raise FileNotFoundError(f"no student notebooks in {EXERCISE_DIR}: run `make exercises` first")
+    return HTML(f'<ul class="exercise-list">{"".join(rows)}</ul>')
+
+
+def exercise_link(name: str) -> HTML:
+    """A download link to one chapter's student exercise notebook."""
+    from brbook.excerpts import link_to
+
+    if not (EXERCISE_DIR / f"{name}.ipynb").exists():
+        raise FileNotFoundError(f"no student notebook {name}.ipynb: run `make exercises` first")
+    href = link_to(f"notebooks/{name}.ipynb")
+    return HTML(f'<p class="exercise-link">Graded exercises for this chapter: '
+                f'<a href="{html.escape(href)}" download>download the notebook <code>{name}.ipynb</code></a>. '
+                "Open it in JupyterLab; <code>check(\"q1\")</code> tells you at once whether an answer is "
+                "right, without giving it away.</p>")
