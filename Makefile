@@ -6,7 +6,7 @@ BIN := .venv/bin
 JB_FLAGS := -W -n --keep-going
 SEEDS ?= ../shared/seeds
 
-.PHONY: cache-check book test env test-env vendor validate browser exercises bench lab clean help
+.PHONY: pdf cache-check book test env test-env vendor validate browser exercises bench lab clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -31,8 +31,9 @@ node_modules/.installed: package.json package-lock.json .venv/.book-env
 	$(BIN)/npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-vendor: node_modules/.installed  ## copy the browser libraries the site serves itself
+vendor: node_modules/.installed  ## copy the browser libraries the site serves itself, and the chapter notebooks
 	$(BIN)/python -m brbook.assets node_modules _build/assets
+	$(BIN)/python -m brbook.assets --chapters book _build/assets/chapters
 
 validate: env  ## check every table in data/ against its schema
 	$(BIN)/brbook data validate
@@ -49,6 +50,15 @@ book: validate vendor exercises cache-check  ## build the student book into _bui
 exercises: env  ## build the student exercise notebooks and the answer key into _build/exercises
 	$(BIN)/brbook exercises build --out _build/exercises
 	rm -rf _build/assets/notebooks && mkdir -p _build/assets/notebooks && cp _build/exercises/student/*.ipynb _build/assets/notebooks/
+
+pdf: validate vendor exercises browser  ## print edition: one HTML page with static charts, and a PDF of it
+	sed -e 's#_build/.jupyter_cache#_build/.jupyter_cache_print#' _config.yml > _build/_config_print.yml
+	BRBOOK_STATIC_CHARTS=1 $(BIN)/jupyter-book build . --builder singlehtml --config _build/_config_print.yml \
+		--path-output _build/print $(JB_FLAGS)
+	chromium --headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update \
+		--disable-sync --no-pdf-header-footer --print-to-pdf=$(CURDIR)/_build/belarus-russia.pdf \
+		file://$(CURDIR)/_build/print/_build/singlehtml/book/intro.html 2>/dev/null
+	@echo "print edition: _build/print/_build/singlehtml/book/intro.html and _build/belarus-russia.pdf"
 
 browser:  ## Debian's chromium for the browser tests
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

@@ -11,9 +11,22 @@ from brbook import charts
 from brbook import data as book_data
 
 
-def setup() -> None:
-    """Theme and renderers for a chapter; call once from a hidden cell."""
+def setup(chapter: str | None = None):
+    """Theme and renderers for a chapter; call once from the first cell (its input hidden).
+
+    With a chapter name it returns the chapter's download link, shown under the title: the
+    chapter as a notebook to run in JupyterLab, with live widgets.
+    """
     charts.setup()
+    if chapter is None:
+        return None
+    from IPython.display import HTML
+
+    from brbook.excerpts import link_to
+
+    href = link_to(f"chapters/{chapter}.ipynb")
+    return HTML(f'<p class="chapter-download"><a href="{href}" download>Download this chapter as a notebook '
+                f"(<code>{chapter}.ipynb</code>)</a> to run it in JupyterLab with live widgets.</p>")
 
 
 def format_value(value: float) -> str:

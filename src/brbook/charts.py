@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections.abc import Iterable, Sequence
 from itertools import count
 
@@ -18,6 +19,9 @@ import altair as alt
 import pandas as pd
 
 from brbook import data as book_data
+
+STATIC_ENV = "BRBOOK_STATIC_CHARTS"
+"""When set (``make pdf``), charts are drawn as static SVG at build time instead of in the browser."""
 
 ALL = "All"
 """The option of every filter dropdown that keeps every row."""
@@ -110,14 +114,24 @@ class Figure:
         return (f'<details class="chart-table"><summary>Data table behind this chart '
                 f"({len(self.table)} rows)</summary>{body}</details>")
 
-    def _repr_html_(self) -> str:
+    def _drawing_html(self, title: str) -> str:
+        label = f'{html.escape(str(title))}: {html.escape(self.description)}'
+        if os.environ.get(STATIC_ENV):
+            import vl_convert as vlc
+
+            svg = vlc.vegalite_to_svg(self.spec)
+            return (f'<div class="static-chart" role="img" aria-label="{label}">{svg}</div>'
+                    '<p class="chart-print-note">Printed at its default setting; the online book lets you '
+                    "change it.</p>")
         spec_json = json.dumps(self.spec, ensure_ascii=False).replace("</", "<\\/")
+        return (f'<div class="vega-chart" role="img" aria-label="{label}"></div>'
+                f'<script type="application/json" class="vega-spec">{spec_json}</script>')
+
+    def _repr_html_(self) -> str:
         title = self.spec["title"]["text"] if isinstance(self.spec["title"], dict) else self.spec["title"]
         return (
             f'<figure class="brbook-chart" id="{self.ident}" aria-labelledby="{self.ident}-cap">'
-            f'<div class="vega-chart" role="img" aria-label="{html.escape(str(title))}: '
-            f'{html.escape(self.description)}"></div>'
-            f'<script type="application/json" class="vega-spec">{spec_json}</script>'
+            f"{self._drawing_html(title)}"
             f'<figcaption id="{self.ident}-cap"><span class="chart-description">{html.escape(self.description)}'
             f'</span> <span class="chart-source">{html.escape(self.source_line)}</span></figcaption>'
             f"{self._table_html()}</figure>"

@@ -26,7 +26,7 @@ _QUOTES = str.maketrans(
     }
 )
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_FOOTNOTE = re.compile(rf"[{_SUPERSCRIPTS}]+|\[\d{{1,3}}\]|\[\^?\d{{1,3}}\]")
+_FOOTNOTE = re.compile(rf"<sup>\d{{1,3}}</sup>|[{_SUPERSCRIPTS}]+|\[\^?\d{{1,3}}\]")
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MARKUP = re.compile(r"</?[a-z]+>|\*+|\\(?=[\[\]()*_#.\-])")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -37,8 +37,8 @@ def normalise(text: str) -> str:
     """Fold typography so that only the words and their order are compared."""
     text = unicodedata.normalize("NFC", text)
     text = _MARKDOWN_LINK.sub(r"\1", text)
-    text = _MARKUP.sub("", text)
     text = _FOOTNOTE.sub("", text)
+    text = _MARKUP.sub("", text)
     text = text.translate(_QUOTES)
     text = re.sub(r"\s+", " ", text)
     # a space left before punctuation by a removed footnote marker is not a difference
