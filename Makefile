@@ -47,9 +47,14 @@ cache-check: env
 book: validate vendor exercises cache-check  ## build the student book into _build/html (warnings are errors)
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
 
-exercises: env  ## build the student exercise notebooks and the answer key into _build/exercises
+EXERCISE_INPUTS := $(wildcard exercises/*.md data/*.csv src/brbook/*.py)
+
+exercises: _build/exercises/.built  ## build the student exercise notebooks and the answer key into _build/exercises
+
+_build/exercises/.built: $(EXERCISE_INPUTS) .venv/.book-env
 	$(BIN)/brbook exercises build --out _build/exercises
 	rm -rf _build/assets/notebooks && mkdir -p _build/assets/notebooks && cp _build/exercises/student/*.ipynb _build/assets/notebooks/
+	touch $@
 
 pdf: validate vendor exercises browser  ## print edition: one HTML page with static charts, and a PDF of it
 	sed -e 's#_build/.jupyter_cache#_build/.jupyter_cache_print#' _config.yml > _build/_config_print.yml

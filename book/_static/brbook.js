@@ -9,11 +9,13 @@
   var root = document.documentElement.dataset.content_root || "";
   var loaded = {};
 
+  /* Scripts inserted with async = false download in parallel but run in insertion order. */
   function load(path) {
     if (!loaded[path]) {
       loaded[path] = new Promise(function (resolve, reject) {
         var s = document.createElement("script");
         s.src = root + "vendor/" + path;
+        s.async = false;
         s.onload = resolve;
         s.onerror = function () { reject(new Error("could not load " + s.src)); };
         document.head.appendChild(s);
@@ -24,9 +26,8 @@
 
   /* ---------- charts: Vega-Lite specs stored as JSON next to their container ---------- */
   function drawCharts(charts) {
-    return load("vega/vega.min.js")
-      .then(function () { return load("vega-lite/vega-lite.min.js"); })
-      .then(function () { return load("vega-embed/vega-embed.min.js"); })
+    return Promise.all([load("vega/vega.min.js"), load("vega-lite/vega-lite.min.js"),
+                        load("vega-embed/vega-embed.min.js")])
       .then(function () {
         return Promise.all(charts.map(function (el) {
           var spec = JSON.parse(el.parentNode.querySelector("script.vega-spec").textContent);
