@@ -31,12 +31,14 @@ node_modules/.installed: package.json package-lock.json .venv/.book-env
 	$(BIN)/npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-vendor: node_modules/.installed  ## copy the browser libraries the site serves itself, and the chapter notebooks
+vendor: node_modules/.installed  ## copy the browser libraries the site serves itself
 	$(BIN)/python -m brbook.assets node_modules _build/assets
-	$(BIN)/python -m brbook.assets --chapters book _build/assets/chapters
 
-validate: env  ## check every table in data/ against its schema
+validate: _build/.data-valid  ## check every table in data/ against its schema
+
+_build/.data-valid: $(wildcard data/*.csv) src/brbook/schema.py .venv/.book-env
 	$(BIN)/brbook data validate
+	@mkdir -p _build && touch $@
 
 # The execution cache keys on a notebook's own text and Sphinx re-reads only edited pages; when data/
 # or the package change, executed outputs are stale, so both are dropped (editing a chapter keeps them).

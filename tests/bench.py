@@ -20,6 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import nbformat
 
@@ -63,16 +64,19 @@ def page_weights() -> tuple[dict[str, int], tuple[str, float]]:
 
     server, url = _serve()
     sizes: dict[str, int] = {}
-    pages = sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html"))
+    pages = sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html") if "_static" not in p.parts)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         for path in pages:
             context = browser.new_context()
             page = context.new_page()
-            total = [0]
-            page.on("response", lambda r, t=total: t.__setitem__(0, t[0] + len(r.body() or b"")))
+            requested: set[str] = set()
+            page.on("request", lambda r, seen=requested: seen.add(r.url))
             page.goto(f"{url}/{path}", wait_until="networkidle")
-            sizes[path] = total[0]
+            if page.locator(".vega-chart").count():
+                page.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'")
+            files = {HTML / unquote(urlparse(u).path).lstrip("/") for u in requested if u.startswith(url)}
+            sizes[path] = sum(f.stat().st_size for f in files if f.is_file())
             context.close()
         heaviest = max((p for p in pages if "vega-chart" in (HTML / p).read_text(encoding="utf-8")),
                        key=lambda p: (HTML / p).read_text(encoding="utf-8").count("vega-chart"), default=None)

@@ -251,9 +251,25 @@ def test_killed_and_resumed_run_matches_an_uninterrupted_one(built, graded_class
 
 
 def test_shards_merge_into_the_whole(built, graded_class, tmp_path):
-    _, _, subs, key = graded_class
+    _, whole, subs, key = graded_class
     files = sorted(p for p in subs.glob("*.ipynb"))
     halves = [grading.shard_of(files, (k, 2)) for k in (1, 2)]
     assert sorted(halves[0] + halves[1]) == files and not set(halves[0]) & set(halves[1])
     with pytest.raises(ValueError):
         grading.parse_shard("3/2")
+    small = tmp_path / "subs"
+    small.mkdir()
+    for name in ("a_correct", "b_blank", "c_syntax", "j_fake_check", "q_not_json"):
+        shutil.copy(next(subs.glob(f"{name}.ipynb")), small / f"{name}.ipynb")
+    outs = []
+    for k in (1, 2):
+        out = tmp_path / f"shard{k}"
+        grading.grade(small, out, key, jobs=1, shard=(k, 2), progress=False)
+        outs.append(out)
+    merged = grading.merge(outs, tmp_path / "merged")
+    grading.write_outputs(merged, key, tmp_path / "merged")
+    rows = (tmp_path / "merged" / "gradebook.csv").read_text().splitlines()
+    assert len(rows) == 6
+    expected = {line.split(",")[0]: line for line in (whole / "gradebook.csv").read_text().splitlines()}
+    for line in rows[1:]:
+        assert line == expected[line.split(",")[0]]

@@ -69,26 +69,7 @@ def chapter_name(source: Path) -> str:
     return source.parent.name if source.stem == "index" else source.stem
 
 
-def chapter_notebooks(book: Path, out: Path) -> list[Path]:
-    """Each executable chapter as an ``.ipynb`` the reader can download and run (jupytext)."""
-    import jupytext
-
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for source in sorted(book.rglob("*.md")):
-        if "_static" in source.parts or "kernelspec:" not in source.read_text(encoding="utf-8")[:400]:
-            continue
-        target = out / f"{chapter_name(source)}.ipynb"
-        jupytext.write(jupytext.read(source), target, fmt="ipynb")
-        written.append(target)
-    return written
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "--chapters":
-        files = chapter_notebooks(Path(sys.argv[2]), Path(sys.argv[3]))
-        print(f"wrote {len(files)} chapter notebooks into {sys.argv[3]}")
-        sys.exit(0)
     if sys.argv[1] == "--stamp":
         sys.exit(0 if stamp_unchanged(Path(sys.argv[2]), [Path(p) for p in sys.argv[3:]]) else 1)
     files = copy_vendor(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -3,11 +3,15 @@
 - Thebe (live code from a remote Binder) is off in this book, but sphinx-thebe, which Jupyter
   Book always loads, still adds its configuration script (naming a CDN) to every page, and on
   some builds adds it twice, which is a console error. Both scripts are dropped.
+- Every executable chapter is also offered as a notebook (``chapters/<name>.ipynb``), written
+  here, in the Sphinx process that has already loaded nbformat, and only when its source changed.
 - Sphinx marks a bibliography as ``role="list"`` whose entries are ``role="doc-biblioentry"``,
   which is not a list item: screen readers and axe-core reject it. Entries become list items.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sphinx.application import Sphinx
 
@@ -30,6 +34,25 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
 
 
+def _write_chapter_notebooks(app: Sphinx, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    import jupytext
+
+    from brbook.assets import chapter_name
+
+    out = Path(app.outdir) / "chapters"
+    out.mkdir(parents=True, exist_ok=True)
+    for docname in sorted(app.env.found_docs):
+        source = Path(app.env.doc2path(docname))
+        if source.suffix != ".md" or "kernelspec:" not in source.read_text(encoding="utf-8")[:400]:
+            continue
+        target = out / f"{chapter_name(source)}.ipynb"
+        if not target.exists() or target.stat().st_mtime < source.stat().st_mtime:
+            jupytext.write(jupytext.read(source), target, fmt="ipynb")
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _clean_page, priority=900)
+    app.connect("build-finished", _write_chapter_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
