@@ -70,8 +70,8 @@ pdf: validate vendor exercises browser  ## print edition: one HTML page with sta
 browser:  ## Debian's chromium for the browser tests
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: test-env browser  ## run the whole test suite (validates data, builds the book first)
-	$(BIN)/brbook data validate
+test: test-env browser  ## run the whole test suite (lint, data, the book, then every test)
+	$(BIN)/ruff check src tests
 	$(MAKE) book
 	$(BIN)/python -m pytest
 

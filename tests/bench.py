@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import copy
 import functools
+import gzip
 import http.server
 import random
 import shutil
@@ -58,12 +59,21 @@ def _serve() -> tuple[http.server.ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
-def page_weights() -> tuple[dict[str, int], tuple[str, float]]:
+COMPRESSIBLE = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map", ".ipynb"}
+
+
+def _wire_size(path: Path) -> int:
+    """Bytes on the wire from a static host that gzips text, as hosts and web servers do by default."""
+    data = path.read_bytes()
+    return len(gzip.compress(data, 6)) if path.suffix in COMPRESSIBLE else len(data)
+
+
+def page_weights() -> tuple[dict[str, tuple[int, int]], tuple[str, float]]:
     """Bytes transferred by each page with everything it loads; chart drawing time of the heaviest."""
     from playwright.sync_api import sync_playwright
 
     server, url = _serve()
-    sizes: dict[str, int] = {}
+    sizes: dict[str, tuple[int, int]] = {}
     pages = sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html") if "_static" not in p.parts)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
@@ -76,7 +86,8 @@ def page_weights() -> tuple[dict[str, int], tuple[str, float]]:
             if page.locator(".vega-chart").count():
                 page.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'")
             files = {HTML / unquote(urlparse(u).path).lstrip("/") for u in requested if u.startswith(url)}
-            sizes[path] = sum(f.stat().st_size for f in files if f.is_file())
+            files = [f for f in files if f.is_file()]
+            sizes[path] = (sum(f.stat().st_size for f in files), sum(_wire_size(f) for f in files))
             context.close()
         heaviest = max((p for p in pages if "vega-chart" in (HTML / p).read_text(encoding="utf-8")),
                        key=lambda p: (HTML / p).read_text(encoding="utf-8").count("vega-chart"), default=None)
@@ -148,8 +159,9 @@ def main() -> None:
         print(f"warm rebuild after touching one chapter: {builds['warm']:.1f} s "
               f"= {100 * builds['warm'] / builds['cold']:.0f}% of cold (target <= 15%)")
     sizes, (heaviest, drawn) = page_weights()
-    for path, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
-        print(f"page {path}: {size / 1e6:.2f} MB with everything it loads (target <= 1.5 MB)")
+    for path, (raw, wire) in sorted(sizes.items(), key=lambda kv: -kv[1][1]):
+        print(f"page {path}: {wire / 1e6:.2f} MB transferred gzip-compressed, {raw / 1e6:.2f} MB uncompressed, "
+              "with everything it loads (target <= 1.5 MB)")
     print(f"charts drawn on the heaviest chart page ({heaviest}): {drawn:.2f} s (target <= 1 s)")
     rates = grading_rates(args.submissions, args.baseline, args.exercise)
     print(f"grading: brbook grade --jobs 2: {rates['brbook']:.1f} submissions/s on {args.submissions}; "

@@ -40,7 +40,8 @@ def test_student_notebook_has_no_solutions_or_answers(name):
     for marker in ("# SOLUTION", "BEGIN SOLUTION", "END SOLUTION", "Rubric", "\"instructor\""):
         assert marker not in text
     student = nbformat.reads(text, as_version=4)
-    code = "\n".join(c.source for c in student.cells if c.cell_type == "code" and "checks" not in c.metadata.get("tags", []))
+    code = "\n".join(c.source for c in student.cells
+                     if c.cell_type == "code" and "checks" not in c.metadata.get("tags", []))
     for value in key["expected"].values():
         if isinstance(value, float) and not value.is_integer():
             assert f"{value}" not in code

@@ -113,8 +113,8 @@ def graded_class(built, tmp_path_factory):
     shutil.copy(subs / "a_correct.ipynb", subs / "t_duplicate.ipynb")
     out = tmp_path_factory.mktemp("results")
     key = grading.load_key(key_path)
-    results = grading.grade(subs, out, key, jobs=2, limits=grading.Limits(timeout=8, memory_mb=1500),
-                            progress=False, secret_paths=[built / "key", built / "sources"])
+    grading.grade(subs, out, key, jobs=2, limits=grading.Limits(timeout=8, memory_mb=1500),
+                  progress=False, secret_paths=[built / "key", built / "sources"])
     grading.write_outputs(grading.all_graded(out), key, out)
     return {r.student: r for r in grading.all_graded(out)}, out, subs, key
 

@@ -11,7 +11,8 @@ pytestmark = pytest.mark.kernel
 CELLS = [
     "from brbook import widgets\nexplorer = widgets.excerpt_explorer(dimension='military')\n"
     "before = len(explorer.matches())\nsummary_before = explorer.summary.value",
-    "explorer.source.value = 'paper2016'\nafter_source = len(explorer.matches())\nsummary_after = explorer.summary.value",
+    "explorer.source.value = 'paper2016'\nafter_source = len(explorer.matches())\n"
+    "summary_after = explorer.summary.value",
     "explorer.search.value = 'airbase'\nafter_search = len(explorer.matches())",
     "compare = widgets.compare('airbase', 'paper2016', 'study2019')\nleft_before = len(compare.side('paper2016'))\n"
     "compare.topic.value = 'neutrality'\nleft_after = len(compare.side('paper2016'))",

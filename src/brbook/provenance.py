@@ -124,7 +124,8 @@ def check_table(path: Path, texts: dict[str, str]) -> Iterator[Mismatch]:
                 except ValueError:
                     continue  # the schema reports non-numeric values
                 if not value_in_quote(value, quote):
-                    yield Mismatch(path.name, rownum, "value", rid, f"{row['value']} is not written in the quote and no conversion explains it")
+                    yield Mismatch(path.name, rownum, "value", rid,
+                                   f"{row['value']} is not written in the quote and no conversion explains it")
 
 
 def check_all(data_dir: Path, seeds_dir: Path, tables: Iterable[str] = QUOTED_COLUMNS) -> list[Mismatch]:
