@@ -60,7 +60,7 @@ def _missing_titles(spec: dict, path: str = "") -> list[str]:
     missing = []
     for channel, enc in (spec.get("encoding") or {}).items():
         if channel in ("x", "y") and isinstance(enc, dict) and enc.get("field"):
-            axis = enc.get("axis")
+            axis = enc.get("axis")  # axis=None hides the axis, and a hidden axis needs no title
             if not enc.get("title") and not (isinstance(axis, dict) and axis.get("title")) and axis is not None:
                 missing.append(f"{path}{channel} ({enc['field']})")
     for key in ("layer", "hconcat", "vconcat", "concat"):

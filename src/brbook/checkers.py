@@ -114,9 +114,9 @@ class Checker:
         """Targeted feedback when the answer is a known common mistake, else the hint."""
         keys = set(self.canonical(answer))
         for wrong_value, message in self.wrong.items():
-            wrong_keys = set(self.canonical(_parse_wrong(wrong_value, self.kind)))
+            wrong_keys = set(self.canonical(parse_wrong(wrong_value, self.kind)))
             if self.kind == "number" and self.tolerance > 0:
-                wrong_keys = {self.expected_key(_parse_wrong(wrong_value, self.kind))}
+                wrong_keys = {self.expected_key(parse_wrong(wrong_value, self.kind))}
             if keys & wrong_keys:
                 return message
         return self.hint
@@ -156,7 +156,8 @@ class Checker:
                    hint=spec.get("hint") or cls.hint)
 
 
-def _parse_wrong(text: str, kind: str) -> Any:
+def parse_wrong(text: str, kind: str) -> Any:
+    """A common wrong answer as written in an exercise source, in the checker's own terms."""
     if kind == "number":
         return float(text)
     if kind in ("set", "ordered"):

@@ -27,7 +27,7 @@ from typing import Any
 import jupytext
 import nbformat
 
-from brbook.checkers import Checker, to_plain
+from brbook.checkers import Checker, parse_wrong, to_plain
 from brbook.selfcheck import mask, unmask
 
 REPO = Path(__file__).resolve().parents[2]
@@ -156,9 +156,7 @@ def student_checks(exercise: Exercise, expected: Mapping[str, Any]) -> dict:
     for q in exercise.questions:
         wrong = {}
         for wrong_value, message in q.checker.wrong.items():
-            from brbook.checkers import _parse_wrong
-
-            parsed = _parse_wrong(wrong_value, q.checker.kind)
+            parsed = parse_wrong(wrong_value, q.checker.kind)
             key = q.checker.expected_key(parsed)
             wrong[_digest(salt, q.qid, "wrong", key)] = mask(salt, f"{q.qid}|wrong", message)
         questions[q.qid] = {

@@ -178,7 +178,7 @@ def read_raw(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def _problems_from(name: str, errors: SchemaErrors, frame: pd.DataFrame) -> list[Problem]:
+def _problems_from(name: str, errors: SchemaErrors) -> list[Problem]:
     found = []
     for case in errors.failure_cases.itertuples(index=False):
         column = case.column if isinstance(case.column, str) else "-"
@@ -221,7 +221,7 @@ def validate_dir(data_dir: Path) -> list[Problem]:
         try:
             schema.validate(frames[name], lazy=True)
         except SchemaErrors as errors:
-            problems.extend(_problems_from(name, errors, frames[name]))
+            problems.extend(_problems_from(name, errors))
     return problems
 
 
