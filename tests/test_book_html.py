@@ -13,7 +13,7 @@ from brbook.provenance import normalise
 
 from .conftest import HTML
 
-CHAPTERS = {"military": "book/military/index.html"}
+CHAPTERS = {"military": "book/military/index.html", "economy": "book/economy/index.html"}
 
 
 def soup(path: str) -> BeautifulSoup:
@@ -131,9 +131,13 @@ def test_widget_explorer_shows_a_labelled_snapshot(built_html):
     assert not page.select('script[type="application/vnd.jupyter.widget-view+json"]')
 
 
-def test_numbers_in_prose_come_from_the_data(built_html):
-    text = soup(CHAPTERS["military"]).get_text(" ")
-    for fact_id in ("paper2016-f901", "paper2016-f902", "paper2016-f903"):
+@pytest.mark.parametrize("chapter, fact_ids", [
+    ("military", ("paper2016-f901", "paper2016-f902", "paper2016-f903")),
+    ("economy", ("paper2016-f801", "paper2016-f849", "paper2016-f845", "study2019-f801")),
+])
+def test_numbers_in_prose_come_from_the_data(built_html, chapter, fact_ids):
+    text = soup(CHAPTERS[chapter]).get_text(" ")
+    for fact_id in fact_ids:
         assert f"{data.fact_value(fact_id):,}" in text
 
 

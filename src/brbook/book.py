@@ -29,29 +29,15 @@ def setup(chapter: str | None = None):
                 f"(<code>{chapter}.ipynb</code>)</a> to run it in JupyterLab with live widgets.</p>")
 
 
-def format_value(value: float) -> str:
-    """A fact's number as prose prints it: thousands separated, no trailing ``.0``."""
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,}".rstrip("0").rstrip(".")
-
-
-class _Prose(str):
-    """A string glued as itself (``repr`` would add quotes in ``{glue:text}``)."""
-
-    def __repr__(self) -> str:
-        return str(self)
-
-
-def glue_facts(**names: str) -> dict[str, str]:
+def glue_facts(**names: str) -> dict[str, float | int]:
     """Glue facts into the page under the given names: ``glue_facts(cadets_2014="paper2016-f010")``.
 
-    Returns the formatted values, so a cell can also use them.
+    The values are glued as numbers (whole numbers as ints); prose formats them, e.g.
+    ``{glue:text}`cadets_2014:,``` for a thousands separator. Returns the values.
     """
     from myst_nb import glue
 
-    formatted = {}
-    for name, fact_id in names.items():
-        formatted[name] = format_value(book_data.fact(fact_id)["value"])
-        glue(name, _Prose(formatted[name]), display=False)
-    return formatted
+    values = {name: book_data.fact_value(fact_id) for name, fact_id in names.items()}
+    for name, value in values.items():
+        glue(name, value, display=False)
+    return values

@@ -225,7 +225,9 @@ def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: s
     rows = facts[facts["series"] != ""].copy()
     if rows.empty:
         raise ValueError("no facts with a series to chart")
-    rows["figure"] = rows["series"].str.replace("_", " ").str.capitalize() + " (" + rows["unit"] + ")"
+    # one dropdown entry per series, named with the unit of its first figure (sources word units differently)
+    first_unit = rows.groupby("series")["unit"].transform("first")
+    rows["figure"] = rows["series"].str.replace("_", " ").str.capitalize() + " (" + first_unit + ")"
     rows["source"] = rows["source_id"].map(book_data.cite)
     frame = rows[["figure", "label", "value", "unit", "source", "period", "fact_id"]]
     choice = _dropdown("series_choice", chooser, frame["figure"], with_all=False)
