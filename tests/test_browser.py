@@ -101,3 +101,63 @@ def test_no_serious_accessibility_violations(browser, site_url, path, dark):
 def test_pages_were_found():
     assert len(PAGES) >= 5, "the built book has too few pages"
     assert any(Path(p).name == "index.html" for p in PAGES)
+
+
+CHAPTER_PAGES = ["book/military/index.html", "book/economy/index.html"]
+
+
+@pytest.mark.parametrize("path", CHAPTER_PAGES)
+def test_bound_controls_change_the_chart(browser, site_url, path):
+    context, page, log = open_page(browser, f"{site_url}/{path}")
+    try:
+        charts = page.locator(".vega-chart")
+        assert charts.count() >= 2
+        changed = 0
+        for n in range(charts.count()):
+            chart = charts.nth(n)
+            before = chart.locator("svg").inner_html()
+            select = chart.locator(".vega-bindings select")
+            if select.count():
+                options = select.first.locator("option").all_inner_texts()
+                select.first.select_option(label=options[-1])
+            else:
+                chart.locator(".vega-bindings input[type=range]").first.fill("2017")
+                chart.locator(".vega-bindings input[type=range]").first.dispatch_event("input")
+            page.wait_for_timeout(300)
+            after = chart.locator("svg").inner_html()
+            assert after != before, f"{path}: chart {n + 1} did not change when its control changed"
+            changed += 1
+        assert changed >= 2 and log["errors"] == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("path", CHAPTER_PAGES)
+def test_self_checks_give_matching_feedback_wrong_then_right(browser, site_url, path):
+    context, page, log = open_page(browser, f"{site_url}/{path}")
+    try:
+        boxes = page.locator(".self-check[data-kind=choice]")
+        assert boxes.count() >= 4
+        for n in range(boxes.count()):
+            box = boxes.nth(n)
+            options = box.locator("input[type=radio]")
+            feedback = {}
+            for k in range(options.count()):
+                options.nth(k).check()
+                box.locator(".self-check-submit").click()
+                feedback[k] = box.locator(".self-check-feedback").inner_text()
+            right = [k for k, text in feedback.items() if text.startswith("Correct")]
+            wrong = [k for k, text in feedback.items() if text.startswith("Not yet")]
+            assert len(right) == 1 and len(wrong) == options.count() - 1, feedback
+            assert len(set(feedback.values())) == options.count(), "each option has its own feedback"
+            assert box.get_attribute("data-state") == ("correct" if right[0] == options.count() - 1 else "incorrect")
+            explanation = box.locator(".self-check-explanation")
+            if explanation.count():
+                assert explanation.is_visible() and explanation.inner_text().strip()
+        number = page.locator(".self-check[data-kind=number]").first
+        number.locator("input").fill("-1")
+        number.locator(".self-check-submit").click()
+        assert number.locator(".self-check-feedback").inner_text().startswith("Not yet")
+        assert log["errors"] == []
+    finally:
+        context.close()

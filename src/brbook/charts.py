@@ -42,7 +42,7 @@ def _theme() -> alt.theme.ThemeConfig:
             "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
                      "titleColor": "#1a1a1a", "gridColor": "#e4e4e4"},
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
-                       "titleColor": "#1a1a1a"},
+                       "titleColor": "#1a1a1a", "labelLimit": 320},
             "background": "#ffffff",
         }
     }
@@ -215,6 +215,15 @@ def timeline(events: pd.DataFrame, *, title: str, description: str, height: int 
                   table=frame.drop(columns=["quote_short"]))
 
 
+_ACRONYMS = {"eeu": "EEU", "tv": "TV", "sof": "SOF", "it": "IT", "eu": "EU"}
+
+
+def _series_name(series: str) -> str:
+    """``eeu_exports_2015`` -> ``EEU exports 2015``."""
+    words = [_ACRONYMS.get(w, w) for w in series.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+
+
 def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: str = "Figure",
                 subtitle: str | None = None) -> Figure:
     """Bars of the figures in ``facts.csv`` that share a ``series``, one series at a time.
@@ -227,7 +236,7 @@ def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: s
         raise ValueError("no facts with a series to chart")
     # one dropdown entry per series, named with the unit of its first figure (sources word units differently)
     first_unit = rows.groupby("series")["unit"].transform("first")
-    rows["figure"] = rows["series"].str.replace("_", " ").str.capitalize() + " (" + first_unit + ")"
+    rows["figure"] = rows["series"].map(_series_name) + " (" + first_unit + ")"
     rows["source"] = rows["source_id"].map(book_data.cite)
     frame = rows[["figure", "label", "value", "unit", "source", "period", "fact_id"]]
     choice = _dropdown("series_choice", chooser, frame["figure"], with_all=False)

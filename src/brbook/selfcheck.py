@@ -155,7 +155,8 @@ def which_source(excerpt_id: str, explanation: str = "") -> SelfCheck:
         if sid == row["source_id"]:
             options[label] = f"Yes: it comes from the section “{row['section']}”."
         else:
-            year = sources.set_index("source_id").loc[sid, "year"]
-            options[label] = f"No. Think about when this was written: that source dates from {year}."
+            other = sources.set_index("source_id").loc[sid]
+            options[label] = (f"No. That is the {other['kind']} of {other['year']}: compare its date, subject and "
+                              "point of view with the passage.")
     text = row["text"] if len(row["text"]) < 400 else row["text"][:397] + "…"
     return choice(f"Which source says this? “{text}”", options, right, explanation)
