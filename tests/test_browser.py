@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -16,6 +17,16 @@ PAGES = sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
                if "_static" not in p.relative_to(HTML).parts) if HTML.exists() else []
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@contextmanager
+def opened(browser, url: str, dark: bool = False):
+    """A page of the book in its own browser context, closed afterwards: yields (page, log)."""
+    context, page, log = open_page(browser, url, dark)
+    try:
+        yield page, log
+    finally:
+        context.close()
 
 
 def open_page(browser, url: str, dark: bool = False):
@@ -46,8 +57,7 @@ def open_page(browser, url: str, dark: bool = False):
 
 @pytest.mark.parametrize("path", PAGES)
 def test_page_is_private_error_free_and_drawn(browser, site_url, path):
-    context, page, log = open_page(browser, f"{site_url}/{path}")
-    try:
+    with opened(browser, f"{site_url}/{path}") as (page, log):
         assert log["outside"] == [], f"{path} requests outside hosts: {log['outside']}"
         assert log["failed"] == [], f"{path} has failed requests: {log['failed']}"
         assert log["errors"] == [], f"{path} logs console errors: {log['errors']}"
@@ -59,14 +69,11 @@ def test_page_is_private_error_free_and_drawn(browser, site_url, path):
             figure = page.locator("figure.brbook-chart").nth(n)
             assert figure.locator("figcaption .chart-description").inner_text().strip(), (
                 f"{path}: chart {n + 1} has no text alternative")
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("path", [p for p in PAGES if "self-check" in (HTML / p).read_text(encoding="utf-8")])
 def test_every_self_check_answers(browser, site_url, path):
-    context, page, _ = open_page(browser, f"{site_url}/{path}")
-    try:
+    with opened(browser, f"{site_url}/{path}") as (page, _):
         boxes = page.locator(".self-check")
         for n in range(boxes.count()):
             box = boxes.nth(n)
@@ -78,15 +85,12 @@ def test_every_self_check_answers(browser, site_url, path):
             feedback = box.locator(".self-check-feedback").inner_text().strip()
             assert feedback, f"{path}: self-check {n + 1} gave no feedback"
             assert feedback.startswith(("Correct", "Not yet")), feedback
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("path", PAGES)
 def test_no_serious_accessibility_violations(browser, site_url, path, dark):
-    context, page, _ = open_page(browser, f"{site_url}/{path}", dark=dark)
-    try:
+    with opened(browser, f"{site_url}/{path}", dark=dark) as (page, _):
         if dark:
             page.evaluate("document.documentElement.dataset.theme = 'dark';"
                           "document.documentElement.dataset.mode = 'dark'")
@@ -94,8 +98,6 @@ def test_no_serious_accessibility_violations(browser, site_url, path, dark):
         blocking = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
         detail = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}" for v in blocking]
         assert not blocking, f"{path} ({'dark' if dark else 'light'}): {detail}"
-    finally:
-        context.close()
 
 
 def test_pages_were_found():
@@ -108,8 +110,7 @@ CHAPTER_PAGES = ["book/military/index.html", "book/economy/index.html"]
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES)
 def test_bound_controls_change_the_chart(browser, site_url, path):
-    context, page, log = open_page(browser, f"{site_url}/{path}")
-    try:
+    with opened(browser, f"{site_url}/{path}") as (page, log):
         charts = page.locator(".vega-chart")
         assert charts.count() >= 2
         changed = 0
@@ -128,14 +129,11 @@ def test_bound_controls_change_the_chart(browser, site_url, path):
             assert after != before, f"{path}: chart {n + 1} did not change when its control changed"
             changed += 1
         assert changed >= 2 and log["errors"] == []
-    finally:
-        context.close()
 
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES)
 def test_self_checks_give_matching_feedback_wrong_then_right(browser, site_url, path):
-    context, page, log = open_page(browser, f"{site_url}/{path}")
-    try:
+    with opened(browser, f"{site_url}/{path}") as (page, log):
         boxes = page.locator(".self-check[data-kind=choice]")
         assert boxes.count() >= 4
         for n in range(boxes.count()):
@@ -159,5 +157,3 @@ def test_self_checks_give_matching_feedback_wrong_then_right(browser, site_url, 
         number.locator(".self-check-submit").click()
         assert number.locator(".self-check-feedback").inner_text().startswith("Not yet")
         assert log["errors"] == []
-    finally:
-        context.close()
