@@ -13,7 +13,8 @@ from brbook.provenance import normalise
 
 from .conftest import HTML
 
-CHAPTERS = {"military": "book/military/index.html", "economy": "book/economy/index.html"}
+CHAPTERS = {"military": "book/military/index.html", "economy": "book/economy/index.html",
+            "media": "book/media/index.html"}
 
 
 def soup(path: str) -> BeautifulSoup:
@@ -134,6 +135,7 @@ def test_widget_explorer_shows_a_labelled_snapshot(built_html):
 @pytest.mark.parametrize("chapter, fact_ids", [
     ("military", ("paper2016-f901", "paper2016-f902", "paper2016-f903")),
     ("economy", ("paper2016-f801", "paper2016-f849", "paper2016-f845", "study2019-f801")),
+    ("media", ("paper2016-f811", "paper2016-f856", "paper2016-f857", "paper2016-f860")),
 ])
 def test_numbers_in_prose_come_from_the_data(built_html, chapter, fact_ids):
     text = soup(CHAPTERS[chapter]).get_text(" ")

@@ -105,7 +105,7 @@ def test_pages_were_found():
     assert any(Path(p).name == "index.html" for p in PAGES)
 
 
-CHAPTER_PAGES = ["book/military/index.html", "book/economy/index.html"]
+CHAPTER_PAGES = ["book/military/index.html", "book/economy/index.html", "book/media/index.html"]
 
 
 @pytest.mark.parametrize("path", CHAPTER_PAGES)

@@ -20,7 +20,7 @@ CELLS = [
 ]
 
 
-@pytest.mark.parametrize("dimension, word", [("military", "airbase"), ("economy", "oil")])
+@pytest.mark.parametrize("dimension, word", [("military", "airbase"), ("economy", "oil"), ("media", "television")])
 def test_explorer_controls_change_its_output_in_a_kernel(tmp_path, dimension, word):
     cells = [c.replace("{dimension}", dimension).replace("{word}", word) for c in CELLS]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
