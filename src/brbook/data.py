@@ -104,7 +104,8 @@ def source_notes(source: str | None = None) -> pd.DataFrame:
 
 def source_dates() -> dict[str, str]:
     """Each source's publication date (ISO text), by id."""
-    return dict(zip(_load("sources")["source_id"], _load("sources")["date"], strict=True))
+    table = _load("sources")
+    return dict(zip(table["source_id"], table["date"], strict=True))
 
 
 def source(source_id: str) -> pd.Series:

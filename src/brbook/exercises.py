@@ -290,9 +290,9 @@ class StudentChecks:
             value = namespace.get(name, None)
             if value is None or value is Ellipsis:
                 return False, f"`{name}` has no answer yet: replace the `...` and run the cell."
-            digests = {_digest(self.salt, qid, name, c) for c in checker.canonical(value)}
-            if q["expected"][name] not in digests:
-                wrong = {_digest(self.salt, qid, "wrong", c) for c in checker.canonical(value)}
+            canonical = checker.canonical(value)
+            if q["expected"][name] not in {_digest(self.salt, qid, name, c) for c in canonical}:
+                wrong = {_digest(self.salt, qid, "wrong", c) for c in canonical}
                 for digest, masked in q["wrong"].items():
                     if digest in wrong:
                         return False, unmask(self.salt, f"{qid}|wrong", masked)
