@@ -6,7 +6,7 @@ BIN := .venv/bin
 JB_FLAGS := -W -n --keep-going
 SEEDS ?= ../shared/seeds
 
-.PHONY: pdf cache-check book test env test-env vendor validate browser exercises bench lab clean help
+.PHONY: pdf cache-check book instructor bundle test env test-env vendor validate browser exercises bench lab lab-settings clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -43,11 +43,23 @@ _build/.data-valid: $(wildcard data/*.csv) src/brbook/schema.py .venv/.book-env
 # The execution cache keys on a notebook's own text and Sphinx re-reads only edited pages; when data/
 # or the package change, executed outputs are stale, so both are dropped (editing a chapter keeps them).
 cache-check: env
-	@$(BIN)/python -m brbook.assets --stamp _build/.inputs-stamp data src/brbook book/_static \
-		|| rm -rf _build/.jupyter_cache _build/.doctrees _build/html
+	@$(BIN)/python -m brbook.assets --stamp _build/.inputs-stamp data src/brbook book/_static exercises \
+		|| rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/instructor
 
 book: validate vendor exercises cache-check  ## build the student book into _build/html (warnings are errors)
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
+
+# The instructor edition: the same pages plus the guide and the solutions (book/instructor/), from a
+# table of contents that `brbook instructor-edition` derives from _toc.yml. It shares the execution cache.
+instructor: validate vendor exercises cache-check  ## build the instructor edition (guide and solutions) into _build/instructor/html
+	$(BIN)/brbook instructor-edition --out _build/instructor
+	$(BIN)/jupyter-book build . --builder html --toc _build/instructor/_toc.yml \
+		--config _build/instructor/_config.yml --path-output _build/instructor $(JB_FLAGS)
+	rm -rf _build/instructor/html && cp -a _build/instructor/_build/html _build/instructor/html
+	@echo "instructor edition: _build/instructor/html/index.html (never publish it to students)"
+
+bundle: exercises  ## zip the student notebooks, data and package for a class: _build/student-bundle.zip
+	$(BIN)/brbook bundle --out _build/student-bundle.zip
 
 EXERCISE_INPUTS := $(wildcard exercises/*.md data/*.csv src/brbook/*.py)
 
@@ -70,16 +82,22 @@ pdf: validate vendor exercises browser  ## print edition: one HTML page with sta
 browser:  ## Debian's chromium for the browser tests
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: test-env browser  ## run the whole test suite (lint, data, the book, then every test)
+test: test-env browser  ## run the whole test suite (lint, data, both editions, the bundle, then every test)
 	$(BIN)/ruff check src tests
 	$(MAKE) book
+	$(MAKE) instructor bundle
 	$(BIN)/python -m pytest
 
 bench: test-env browser exercises  ## print build, page-weight, drawing and grading figures
 	$(BIN)/python tests/bench.py
 
-lab: test-env  ## open the chapters as live notebooks in JupyterLab
-	$(BIN)/jupyter lab book/
+# JupyterLab opens the MyST chapters as notebooks through jupytext (a settings override makes that the
+# default viewer for .md files); the student exercise notebooks are copied once to _build/lab/ to work in.
+lab-settings: test-env exercises
+	$(BIN)/python -m brbook.lab $(CURDIR)
+
+lab: lab-settings  ## open the chapters and exercises as live notebooks in JupyterLab
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) book/intro.md
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _build

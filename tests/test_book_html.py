@@ -14,7 +14,7 @@ from brbook.provenance import normalise
 from .conftest import HTML
 
 CHAPTERS = {"military": "book/military/index.html", "economy": "book/economy/index.html",
-            "media": "book/media/index.html"}
+            "foreign-policy": "book/foreign-policy/index.html", "media": "book/media/index.html"}
 
 
 def soup(path: str) -> BeautifulSoup:
@@ -79,7 +79,7 @@ def test_chapter_excerpts_are_known_and_verbatim(built_html, chapter):
     known = set(data.sources()["source_id"])
     for block in blocks:
         assert block["data-source"] in known
-        row = excerpts.loc[block["id"]]
+        row = excerpts.loc[block["data-excerpt"]]
         assert row["source_id"] == block["data-source"]
         shown = normalise(" ".join(p.get_text(" ") for p in block.find_all("p", recursive=False)))
         assert shown == normalise(row["text"])
@@ -136,6 +136,7 @@ def test_widget_explorer_shows_a_labelled_snapshot(built_html):
     ("military", ("paper2016-f901", "paper2016-f902", "paper2016-f903")),
     ("economy", ("paper2016-f801", "paper2016-f849", "paper2016-f845", "study2019-f801")),
     ("media", ("paper2016-f811", "paper2016-f856", "paper2016-f857", "paper2016-f860")),
+    ("foreign-policy", ("news2016_18-f133", "news2016_18-f052", "paper2016-f901", "paper2016-f902")),
 ])
 def test_numbers_in_prose_come_from_the_data(built_html, chapter, fact_ids):
     text = soup(CHAPTERS[chapter]).get_text(" ")
@@ -155,3 +156,99 @@ def test_vendored_libraries_are_served_by_the_site(built_html):
                  "vendor/vega-embed/vega-embed.min.js", "vendor/js-sha256/sha256.min.js"):
         assert (HTML / path).stat().st_size > 1000
     assert not list((HTML / "_static").rglob("vega*.js")), "vendored files must stay out of _static"
+
+
+def test_foreign_policy_chapter_has_an_actors_view_of_quoted_speakers(built_html):
+    page = soup(CHAPTERS["foreign-policy"])
+    actors = [s for s in specs(page) if "Who the sources quote" in str(s.get("title"))]
+    assert len(actors) == 1 and bound_params(actors[0])
+    rows = next(iter(actors[0]["datasets"].values()))
+    named = {r["actor"] for r in rows}
+    assert "Alyaksandr Lukashenka" in named and "Iryna Herashchenko" in named
+    assert not any(a.startswith(("authors of", "author of")) for a in named)
+
+
+def test_timeline_spec_holds_every_event_with_bound_filters(built_html):
+    page = soup("book/timeline/index.html")
+    timeline = next(s for s in specs(page) if "vconcat" in s)
+    rows = next(iter(timeline["datasets"].values()))
+    assert sorted(r["event_id"] for r in rows) == sorted(data.events()["event_id"])
+    names = {p["name"] for p in bound_params(timeline)}
+    assert {"dimension_choice", "source_choice"} <= names
+    every_param = timeline.get("params", []) + [p for sub in timeline["vconcat"] for p in sub.get("params", [])]
+    assert any(isinstance(p.get("select"), dict) and p["select"].get("type") == "interval" for p in every_param)
+    partial = [r for r in rows if r["dating"] == "Day and month stated, year inferred"]
+    assert partial and all(r["when"] for r in partial)
+    year_only = next(r for r in rows if r["date_precision"] == "year")
+    assert re.fullmatch(r"\d{4}", year_only["when"]), "a year-only date must not be shown as a day"
+
+
+def test_comparison_page_lists_three_or_more_sources_for_a_topic(built_html):
+    page = soup("book/compare/index.html")
+    view = page.select_one("div.topic-comparison")
+    panel = view.select_one('section.compare-panel[data-topic="neutrality"]')
+    speaking = [c["data-source"] for c in panel.select("div.compare-column") if c.select("li.excerpt-item")]
+    assert len(speaking) >= 3
+    order = list(data.sources()["source_id"])
+    assert speaking == sorted(speaking, key=order.index)
+    excerpts = data.excerpts().set_index("excerpt_id")
+    for item in panel.select("li.excerpt-item"):
+        assert "neutrality" in excerpts.loc[item["data-excerpt"], "topics"].split("|")
+        assert normalise(item.q.get_text()) == normalise(excerpts.loc[item["data-excerpt"], "text"])
+
+
+def test_glossary_page_has_every_term_and_variant(built_html):
+    text = soup("book/reference/glossary.html").get_text(" ")
+    for row in data.glossary().itertuples():
+        assert row.term in text, row.term
+        for variant in row.variant_list:
+            assert variant in text, (row.term, variant)
+
+
+def test_search_for_a_variant_finds_the_glossary(built_html):
+    index = (HTML / "searchindex.js").read_text(encoding="utf-8")
+    found = json.loads(index[index.index("(") + 1: index.rindex(")")])
+    glossary = found["docnames"].index("book/reference/glossary")
+    hits = found["terms"]["lukashenko"]
+    assert glossary == hits or (isinstance(hits, list) and glossary in hits)
+
+
+def test_name_index_lists_the_excerpts_naming_each_person(built_html):
+    from brbook import reference
+
+    page = soup("book/reference/names.html")
+    expected = reference.mentions()
+    for term in ("Alyaksandr Lukashenka", "Uladzimir Makei"):
+        entry = page.find(id="name-" + re.sub(r"[^a-z0-9]+", "-", term.lower()).strip("-"))
+        shown = [li["data-excerpt"] for li in entry.select("li.excerpt-item")]
+        assert shown == expected[term][1] and len(shown) > 5
+
+
+def test_synthesis_chapter_teaches_six_disagreements_from_two_sources_each(built_html):
+    page = soup("book/synthesis/index.html")
+    sections = page.select("section.disagreement")
+    assert len(sections) >= 6
+    excerpts = data.excerpts().set_index("excerpt_id")
+    for section in sections:
+        blocks = section.select("blockquote.excerpt")
+        assert len({b["data-source"] for b in blocks}) >= 2, section["data-disagreement"]
+        for block in blocks:
+            shown = normalise(" ".join(p.get_text(" ") for p in block.find_all("p", recursive=False)))
+            assert shown == normalise(excerpts.loc[block["data-excerpt"], "text"])
+        assert section.select_one("div.self-check")
+    ids = [b["id"] for b in page.select("[id]")]
+    assert len(ids) == len(set(ids)), "an excerpt shown twice must not repeat an HTML id"
+
+
+INSTRUCTOR_ONLY = ("Lesson plan", "lesson plan", "Instructor guide", "# SOLUTION", "Accepted answer",
+                   "solution-answer", "instructor-guide", "Instructor edition: it contains")
+
+
+def test_student_edition_holds_no_instructor_material(built_html):
+    assert not (HTML / "book" / "instructor").exists()
+    assert not list(HTML.rglob("*instructor*"))
+    for path in HTML.rglob("*"):
+        if path.suffix in (".html", ".js", ".ipynb", ".json", ".txt") and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            leaked = [marker for marker in INSTRUCTOR_ONLY if marker in text]
+            assert not leaked, f"{path.relative_to(HTML)} contains {leaked}"

@@ -105,10 +105,11 @@ def test_pages_were_found():
     assert any(Path(p).name == "index.html" for p in PAGES)
 
 
-CHAPTER_PAGES = ["book/military/index.html", "book/economy/index.html", "book/media/index.html"]
+CHAPTER_PAGES = ["book/military/index.html", "book/economy/index.html", "book/foreign-policy/index.html",
+                 "book/media/index.html"]
 
 
-@pytest.mark.parametrize("path", CHAPTER_PAGES)
+@pytest.mark.parametrize("path", [*CHAPTER_PAGES, "book/timeline/index.html"])
 def test_bound_controls_change_the_chart(browser, site_url, path):
     with opened(browser, f"{site_url}/{path}") as (page, log):
         charts = page.locator(".vega-chart")
@@ -131,7 +132,7 @@ def test_bound_controls_change_the_chart(browser, site_url, path):
         assert changed >= 2 and log["errors"] == []
 
 
-@pytest.mark.parametrize("path", CHAPTER_PAGES)
+@pytest.mark.parametrize("path", [*CHAPTER_PAGES, "book/synthesis/index.html"])
 def test_self_checks_give_matching_feedback_wrong_then_right(browser, site_url, path):
     with opened(browser, f"{site_url}/{path}") as (page, log):
         boxes = page.locator(".self-check[data-kind=choice]")
@@ -152,8 +153,46 @@ def test_self_checks_give_matching_feedback_wrong_then_right(browser, site_url, 
             explanation = box.locator(".self-check-explanation")
             if explanation.count():
                 assert explanation.is_visible() and explanation.inner_text().strip()
-        number = page.locator(".self-check[data-kind=number]").first
-        number.locator("input").fill("-1")
-        number.locator(".self-check-submit").click()
-        assert number.locator(".self-check-feedback").inner_text().startswith("Not yet")
+        numbers = page.locator(".self-check[data-kind=number]")
+        if numbers.count():
+            numbers.first.locator("input").fill("-1")
+            numbers.first.locator(".self-check-submit").click()
+            assert numbers.first.locator(".self-check-feedback").inner_text().startswith("Not yet")
+        assert log["errors"] == []
+
+
+def symbols(chart) -> int:
+    return chart.locator("svg g.mark-symbol.role-mark path").count()  # data marks, not legend symbols
+
+
+def test_timeline_dimension_filter_changes_the_marks_drawn(browser, site_url):
+    from brbook import data
+
+    with opened(browser, f"{site_url}/book/timeline/index.html") as (page, log):
+        chart = page.locator(".vega-chart").first
+        every = symbols(chart)
+        assert every == len(data.events())
+        chart.locator(".vega-bindings select").first.select_option(label="military")
+        page.wait_for_timeout(300)
+        assert symbols(chart) == len(data.events(dimension="military")) < every
+        chart.locator(".vega-bindings select").nth(1).select_option(index=2)
+        page.wait_for_timeout(300)
+        assert symbols(chart) < len(data.events(dimension="military"))
+        assert log["errors"] == []
+
+
+def test_topic_comparison_shows_one_topic_with_every_source_that_speaks(browser, site_url):
+    from brbook import compare
+
+    with opened(browser, f"{site_url}/book/compare/index.html") as (page, log):
+        view = page.locator(".topic-comparison")
+        assert view.locator(".compare-panel:visible").count() == 1
+        view.locator("select.compare-choice").select_option("crimea")
+        panel = view.locator(".compare-panel:visible")
+        assert panel.get_attribute("data-topic") == "crimea"
+        speaking = panel.locator(".compare-column:has(.compare-excerpts)")
+        expected = [s for s, rows in compare.by_source("crimea").items() if not rows.empty]
+        assert speaking.count() == len(expected) >= 3
+        assert [speaking.nth(k).get_attribute("data-source") for k in range(speaking.count())] == expected
+        assert view.locator(".compare-count").inner_text().startswith(f"{len(expected)} of 5")
         assert log["errors"] == []

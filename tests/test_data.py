@@ -81,3 +81,39 @@ def test_minimum_coverage_of_the_data():
     assert all(per_dimension[d] >= 20 for d in MAIN_DIMENSIONS)
     assert events["year"].between(2013, 2022).all()
     assert set(facts["dimension"].astype(str)) <= set(DIMENSIONS)
+
+
+QUOTED = r"[“\"]([^”\"]{4,})[”\"]"
+
+
+def test_disagreements_cite_two_sources_in_date_order_and_quote_them_verbatim():
+    import re
+
+    from brbook.provenance import normalise
+
+    table = data.disagreements()
+    assert len(table) >= 6
+    excerpts = data.excerpts().set_index("excerpt_id")
+    order = {s: n for n, s in enumerate(data.sources()["source_id"])}
+    for row in table.itertuples():
+        missing = [i for i in row.excerpt_list if i not in excerpts.index]
+        assert not missing, f"{row.disagreement_id}: unknown excerpts {missing}"
+        sources = [excerpts.loc[i, "source_id"] for i in row.excerpt_list]
+        assert len(set(sources)) >= 2, row.disagreement_id
+        assert [order[s] for s in sources] == sorted(order[s] for s in sources), row.disagreement_id
+        assert row.answer in row.option_list and len(row.option_list) >= 3, row.disagreement_id
+        cited = normalise(" ".join(excerpts.loc[i, "text"] for i in row.excerpt_list))
+        for field in (row.summary, row.explanation, row.options, row.question):
+            for quoted in re.findall(QUOTED, field):
+                assert normalise(quoted) in cited, f"{row.disagreement_id}: “{quoted}” is not in its excerpts"
+
+
+def test_a_misquoted_disagreement_is_caught():
+    import re
+
+    from brbook.provenance import normalise
+
+    row = data.disagreements().iloc[0]
+    cited = normalise(" ".join(data.excerpts().set_index("excerpt_id").loc[row["excerpt_list"], "text"]))
+    forged = re.sub(QUOTED, lambda m: "“" + m[1] + " indeed”", row["summary"], count=1)
+    assert any(normalise(q) not in cited for q in re.findall(QUOTED, forged))

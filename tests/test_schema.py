@@ -107,10 +107,23 @@ def test_cli_exits_0_on_the_repository_data():
     assert result.exit_code == 0, result.output
 
 
+def test_disagreement_rules_across_tables_are_reported(fixture_copy):
+    _edit(fixture_copy / "disagreements.csv", 2, "excerpt_ids", "article2014-x001|paper2016-x999")
+    _edit(fixture_copy / "disagreements.csv", 2, "answer", "Maybe")
+    found = messages(fixture_copy)
+    assert "disagreements.csv:2:excerpt_ids: unknown excerpt id(s): paper2016-x999" in found
+    assert "disagreements.csv:2:answer: must be one of the options, exactly as written" in found
+
+
+def test_a_disagreement_needs_two_sources(fixture_copy):
+    _edit(fixture_copy / "disagreements.csv", 2, "excerpt_ids", "article2014-x001")
+    assert "disagreements.csv:2:excerpt_ids: must cite excerpts from at least 2 sources" in messages(fixture_copy)
+
+
 def test_dictionary_documents_every_column_of_every_table():
     table = dictionary()
     assert set(table["file"]) == {"sources.csv", "facts.csv", "excerpts.csv", "events.csv", "glossary.csv",
-                                  "source_notes.csv"}
+                                  "disagreements.csv", "source_notes.csv"}
     assert table["meaning"].str.len().min() > 5
     dims = table[(table["file"] == "facts.csv") & (table["column"] == "dimension")]["rules"].iloc[0]
     assert all(d in dims for d in DIMENSIONS)

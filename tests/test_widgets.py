@@ -20,13 +20,18 @@ CELLS = [
 ]
 
 
-@pytest.mark.parametrize("dimension, word", [("military", "airbase"), ("economy", "oil"), ("media", "television")])
+def printed(tmp_path, *sources: str) -> list[str]:
+    """Run the cells in a fresh kernel; return the words the last cell printed."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return nb.cells[-1].outputs[0]["text"].split()
+
+
+@pytest.mark.parametrize("dimension, word", [("military", "airbase"), ("economy", "oil"), ("foreign_policy", "Crimea"),
+                                             ("media", "television")])
 def test_explorer_controls_change_its_output_in_a_kernel(tmp_path, dimension, word):
     cells = [c.replace("{dimension}", dimension).replace("{word}", word) for c in CELLS]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    before, after_source, after_search, summary_changed, left_before, left_after = (
-        nb.cells[-1].outputs[0]["text"].split())
+    before, after_source, after_search, summary_changed, left_before, left_after = printed(tmp_path, *cells)
     assert int(before) > int(after_source) > int(after_search) > 0
     assert summary_changed == "True"
     assert int(left_before) > 0 and left_before != left_after
@@ -38,7 +43,16 @@ def test_explorer_output_widget_holds_the_filtered_excerpts(tmp_path):
               "shown = explorer.output.value\n"
               "print(shown.count('data-source=\"brief2022\"') == shown.count('class=\"excerpt\"'), "
               "shown.count('class=\"excerpt\"'))")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    only_brief, count = nb.cells[0].outputs[0]["text"].split()
+    only_brief, count = printed(tmp_path, source)
     assert only_brief == "True" and int(count) >= 2
+
+
+def test_comparison_explorer_follows_its_topic_and_sources(tmp_path):
+    source = ("from brbook import widgets\ncompare = widgets.compare('crimea')\n"
+              "every = compare.columns.value.count('class=\"compare-column\"')\n"
+              "compare.sources.value = ('article2014', 'brief2022')\n"
+              "two = compare.columns.value.count('class=\"compare-column\"')\n"
+              "first = compare.columns.value.index('article2014') < compare.columns.value.index('brief2022')\n"
+              "compare.topic.value = 'china'\n"
+              "print(every, two, first, 'china' in compare.summary.value.lower())")
+    assert printed(tmp_path, source) == ["5", "2", "True", "True"]

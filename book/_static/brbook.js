@@ -32,12 +32,29 @@
         return Promise.all(charts.map(function (el) {
           var spec = JSON.parse(el.parentNode.querySelector("script.vega-spec").textContent);
           return window.vegaEmbed(el, spec, { actions: false, renderer: "svg" }).then(function (result) {
+            labelDrawing(el);
             el.dataset.rendered = "true";
             el.vegaView = result.view;
           });
         }));
       })
       .then(function () { document.documentElement.dataset.chartsRendered = "true"; });
+  }
+
+  /* The SVG is one image labelled with the chart's description; its inner groups and brush
+   * rectangles, which Vega marks as graphics with no text of their own, are left out of the
+   * accessibility tree. The controls beside the SVG stay reachable. */
+  function labelDrawing(el) {
+    var svg = el.querySelector("svg");
+    if (!svg) { return; }
+    Array.prototype.forEach.call(svg.querySelectorAll("[role]"), function (node) {
+      node.removeAttribute("role");
+      node.removeAttribute("aria-roledescription");
+      node.removeAttribute("aria-label");
+    });
+    svg.setAttribute("role", "img");
+    svg.removeAttribute("aria-roledescription");
+    svg.setAttribute("aria-label", el.dataset.label);
   }
 
   /* ---------- self-checks: answers are salted SHA-256 hashes, feedback is masked ---------- */
@@ -102,7 +119,29 @@
     });
   }
 
+  /* ---------- topic comparison: every panel is in the page; the dropdown shows one ---------- */
+  function setupComparison(view) {
+    var select = view.querySelector(".compare-choice");
+    var count = view.querySelector(".compare-count");
+    var panels = view.querySelectorAll(".compare-panel");
+    function show() {
+      Array.prototype.forEach.call(panels, function (panel) {
+        var on = panel.dataset.topic === select.value;
+        panel.hidden = !on;
+        if (on) {
+          var speaking = panel.querySelectorAll(".compare-column .compare-excerpts").length;
+          count.textContent = speaking + " of " + panel.querySelectorAll(".compare-column").length +
+            " sources speak on this topic.";
+        }
+      });
+      view.dataset.shown = select.value;
+    }
+    select.addEventListener("change", show);
+    show();
+  }
+
   function start() {
+    Array.prototype.forEach.call(document.querySelectorAll(".topic-comparison"), setupComparison);
     var charts = Array.prototype.slice.call(document.querySelectorAll(".vega-chart"));
     var checks = document.querySelectorAll(".self-check");
     if (charts.length) {

@@ -46,10 +46,14 @@ def copy_vendor(node_modules: Path, out: Path) -> list[Path]:
 
 
 def inputs_digest(paths: list[Path]) -> str:
-    """One hash of every file under ``paths`` (names and contents), to know when outputs are stale."""
+    """One hash of every file under ``paths`` (names and contents), to know when outputs are stale.
+
+    Caches and ``data/staging`` (ignored by git: work in progress, never read by the book) are skipped.
+    """
     digest = hashlib.sha256()
+    skipped = {"__pycache__", "staging"}
     for root in paths:
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and not skipped & set(p.parts)):
             digest.update(str(path).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()

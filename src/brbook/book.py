@@ -7,7 +7,7 @@ a correction in ``data/facts.csv`` corrects the book.
 
 from __future__ import annotations
 
-from brbook import charts
+from brbook import charts, layout
 from brbook import data as book_data
 
 
@@ -18,7 +18,7 @@ def setup(chapter: str | None = None):
     chapter as a notebook to run in JupyterLab, with live widgets.
     """
     charts.setup()
-    if chapter is None:
+    if chapter is None or layout.in_bundle():  # in the bundle the reader already has the notebook
         return None
     from IPython.display import HTML
 
@@ -29,15 +29,21 @@ def setup(chapter: str | None = None):
                 f"(<code>{chapter}.ipynb</code>)</a> to run it in JupyterLab with live widgets.</p>")
 
 
+def glue_numbers(**values: float | int) -> dict[str, float | int]:
+    """Glue numbers computed from ``data/`` (counts, sums) into the page under the given names."""
+    try:
+        from myst_nb import glue
+    except ImportError:  # a notebook outside the book (the student bundle) has no page to glue into
+        return values
+    for name, value in values.items():
+        glue(name, value, display=False)
+    return values
+
+
 def glue_facts(**names: str) -> dict[str, float | int]:
     """Glue facts into the page under the given names: ``glue_facts(cadets_2014="paper2016-f010")``.
 
     The values are glued as numbers (whole numbers as ints); prose formats them, e.g.
     ``{glue:text}`cadets_2014:,``` for a thousands separator. Returns the values.
     """
-    from myst_nb import glue
-
-    values = {name: book_data.fact_value(fact_id) for name, fact_id in names.items()}
-    for name, value in values.items():
-        glue(name, value, display=False)
-    return values
+    return glue_numbers(**{name: book_data.fact_value(fact_id) for name, fact_id in names.items()})

@@ -35,14 +35,19 @@ _figures = count(1)
 def _theme() -> alt.theme.ThemeConfig:
     return {
         "config": {
+            # the drawing is one image (role="img" labelled with its description, a data table beside it):
+            # no per-mark ARIA descriptions (brbook.js also drops the roles Vega gives groups and brushes)
+            "aria": False,
             "font": FONT,
             "view": {"continuousWidth": 480, "continuousHeight": 280, "stroke": None},
             "range": {"category": PALETTE},
             "title": {"fontSize": 15, "anchor": "start", "color": "#1a1a1a", "subtitleColor": "#444444"},
             "axis": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
                      "titleColor": "#1a1a1a", "gridColor": "#e4e4e4"},
+            # below the plot: long source names fit, and the chart keeps its width on narrow screens
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
-                       "titleColor": "#1a1a1a", "labelLimit": 320},
+                       "titleColor": "#1a1a1a", "labelLimit": 320, "orient": "bottom", "columns": 2,
+                       "direction": "vertical"},
             "background": "#ffffff",
         }
     }
@@ -124,7 +129,9 @@ class Figure:
                     '<p class="chart-print-note">Printed at its default setting; the online book lets you '
                     "change it.</p>")
         spec_json = json.dumps(self.spec, ensure_ascii=False).replace("</", "<\\/")
-        return (f'<div class="vega-chart" role="img" aria-label="{label}"></div>'
+        # brbook.js draws the chart and gives its SVG role="img" and this label; the div itself takes
+        # no role, because the chart's controls are drawn inside it and must stay reachable
+        return (f'<div class="vega-chart" data-label="{label}"></div>'
                 f'<script type="application/json" class="vega-spec">{spec_json}</script>')
 
     def _repr_html_(self) -> str:
@@ -184,14 +191,35 @@ def bars(frame: pd.DataFrame, *, category: str, value: str, title: str, value_ti
     return Figure(chart, description=description, sources=sources, table=frame)
 
 
+_DATE_FORMATS = {"day": "%-d %B %Y", "month": "%B %Y", "year": "%Y"}
+
+
+def date_label(date: pd.Timestamp, precision: str) -> str:
+    """A date written only as precisely as the source gives it: ``March 2014``, not ``1 March 2014``."""
+    return date.strftime(_DATE_FORMATS[precision])
+
+
+def dating(basis: str) -> str:
+    """How an event's date is known: stated by the source, or completed from context."""
+    if basis == "stated":
+        return "Date stated in the source"
+    if "day and month" in basis or "only day and month" in basis:
+        return "Day and month stated, year inferred"
+    return "Date inferred from context"
+
+
 def timeline(events: pd.DataFrame, *, title: str, description: str, height: int = 260) -> Figure:
     """Events on a time axis, one lane per dimension, with dimension and source dropdowns,
-    a brush on the overview strip that zooms the main view, and a tooltip with date basis and quote."""
+    a brush on the overview strip that zooms the main view, and a tooltip with the date as the
+    source gives it, how it is known, and the quote. Marks are shaped by how the date is known."""
     frame = source_labels(events).assign(
         date=events["date"].dt.strftime("%Y-%m-%d"),
+        when=[date_label(d, p) for d, p in zip(events["date"], events["date_precision"], strict=True)],
+        dating=events["date_basis"].map(dating),
         dimension=events["dimension"].astype(str),
         quote_short=events["quote"].str.slice(0, 160),
-    )[["event_id", "date", "date_precision", "date_basis", "dimension", "title", "source", "quote_short"]]
+    )[["event_id", "date", "when", "date_precision", "dating", "date_basis", "dimension", "title", "source",
+       "quote_short"]]
     dim = _dropdown("dimension_choice", "Dimension", frame["dimension"])
     src = _dropdown("source_choice", "Source", frame["source"])
     brush = alt.selection_interval(name="period", encodings=["x"])
@@ -200,11 +228,10 @@ def timeline(events: pd.DataFrame, *, title: str, description: str, height: int 
         x=alt.X("date:T", title="Date", scale=alt.Scale(domain={"param": brush.name})),
         y=alt.Y("dimension:N", title="Dimension"),
         color=alt.Color("source:N", title="Source"),
-        shape=alt.Shape("date_precision:N", title="Date precision"),
-        tooltip=[alt.Tooltip("title:N", title="Event"), alt.Tooltip("date:T", title="Date"),
-                 alt.Tooltip("date_precision:N", title="Precision"),
-                 alt.Tooltip("date_basis:N", title="Date basis"), alt.Tooltip("source:N", title="Source"),
-                 alt.Tooltip("quote_short:N", title="Quote")],
+        shape=alt.Shape("dating:N", title="How the date is known"),
+        tooltip=[alt.Tooltip("title:N", title="Event"), alt.Tooltip("when:N", title="Date"),
+                 alt.Tooltip("dating:N", title="Dating"), alt.Tooltip("date_basis:N", title="Date basis"),
+                 alt.Tooltip("source:N", title="Source"), alt.Tooltip("quote_short:N", title="Quote")],
     ).properties(height=height).add_params(dim, src)
     overview = base.mark_tick(thickness=2).encode(
         x=alt.X("date:T", title="Drag here to zoom on a period (date)"),
@@ -212,7 +239,57 @@ def timeline(events: pd.DataFrame, *, title: str, description: str, height: int 
     ).properties(height=40).add_params(brush)
     chart = alt.vconcat(points, overview, title=title)
     return Figure(chart, description=description, sources=sorted(events["source_id"].unique()),
-                  table=frame.drop(columns=["quote_short"]))
+                  table=frame.drop(columns=["quote_short", "date"]))
+
+
+AUTHOR_SPEAKERS = r"^(?:authors?|representatives) of |^Ryhor Astapenia|^Siarhei Bohdan; Gumer"
+"""Speakers who are a source's own authors: the actors view shows the people the sources quote."""
+
+
+def actors(excerpts: pd.DataFrame, *, title: str, description: str, min_statements: int = 1) -> Figure:
+    """Who said what, when: one row per person or body the sources quote, one mark per statement.
+
+    A statement is placed on the date the source gives for it, or else on the source's own date,
+    shown as an open mark. A topic dropdown filters the statements and a checkbox keeps only the
+    dated ones; the tooltip carries the words.
+    """
+    quoted = excerpts[~excerpts["speaker"].str.contains(AUTHOR_SPEAKERS, regex=True)].copy()
+    dates = book_data.source_dates()
+    quoted["dated"] = quoted["said_on"] != ""
+    when = quoted["said_on"].where(quoted["dated"], quoted["source_id"].map(dates))
+    quoted["date"] = when.map(lambda d: d + {4: "-01-01", 7: "-01"}.get(len(d), ""))
+    quoted["when"] = [w if d else f"not dated (source of {w})" for w, d in zip(when, quoted["dated"], strict=True)]
+    quoted["dating"] = quoted["dated"].map({True: "Date given for the statement",
+                                            False: "Undated: placed at the source's date"})
+    quoted["actor"] = quoted["speaker"].map(book_data.person_name)
+    counts = quoted["actor"].value_counts()
+    quoted = quoted[quoted["actor"].map(counts) >= min_statements]
+    quoted = source_labels(quoted)
+    rows = []
+    for row in quoted.itertuples():
+        for topic in [t for t in row.topics.split("|") if t] or ["other"]:
+            rows.append({"actor": row.actor, "date": row.date, "when": row.when, "dating": row.dating,
+                         "dated": row.dated, "topic": topic, "source": row.source, "excerpt_id": row.excerpt_id,
+                         "words": row.text[:200] + ("…" if len(row.text) > 200 else "")})
+    frame = pd.DataFrame(rows)
+    topic = _dropdown("topic_choice", "Topic", frame["topic"])
+    dated_only = alt.param(name="dated_only", value=False,
+                           bind=alt.binding_checkbox(name="Only statements the source dates "))
+    chart = alt.Chart(frame, title=title).mark_point(size=90, filled=True).encode(
+        x=alt.X("date:T", title="When it was said (or the source's date)"),
+        y=alt.Y("actor:N", title="Who (as the sources name them)", sort="x"),
+        color=alt.Color("source:N", title="Source"),
+        shape=alt.Shape("dating:N", title="Dating"),
+        tooltip=[alt.Tooltip("actor:N", title="Who"), alt.Tooltip("when:N", title="When"),
+                 alt.Tooltip("words:N", title="Words"), alt.Tooltip("source:N", title="Source"),
+                 alt.Tooltip("excerpt_id:N", title="Excerpt")],
+    ).add_params(topic, dated_only).transform_filter(_keep("topic", topic)).transform_filter(
+        f"!{dated_only.name} || datum.dated").transform_aggregate(
+        # one mark per statement even when it carries several topics
+        groupby=["actor", "date", "when", "dating", "dated", "source", "excerpt_id", "words"],
+    ).properties(width=460, height=alt.Step(18))
+    table = frame.drop_duplicates("excerpt_id")[["actor", "when", "source", "excerpt_id", "words"]]
+    return Figure(chart, description=description, sources=sorted(quoted["source_id"].unique()), table=table)
 
 
 _ACRONYMS = {"eeu": "EEU", "tv": "TV", "sof": "SOF", "it": "IT", "eu": "EU"}

@@ -139,3 +139,28 @@ def grade(
 
 if __name__ == "__main__":
     app()
+
+
+@app.command("bundle")
+def bundle(
+    out: Path = typer.Option(Path("_build/student-bundle.zip"), help="Where to write the zip."),
+    notebooks: Path = typer.Option(Path("_build/exercises/student"), help="The student exercise notebooks."),
+) -> None:
+    """Write the student bundle: chapters, exercise notebooks, data and the package, with a README."""
+    from brbook import bundle as student_bundle
+    from brbook.layout import ROOT
+
+    names = student_bundle.build(ROOT, notebooks, out)
+    typer.echo(f"wrote {out} ({len(names)} files)")
+
+
+@app.command("instructor-edition")
+def instructor_edition(
+    out: Path = typer.Option(Path("_build/instructor"), help="Folder for the edition's _toc.yml and _config.yml."),
+) -> None:
+    """Write the instructor edition's table of contents and configuration (the guide and solutions added)."""
+    from brbook.instructor import write_edition
+    from brbook.layout import ROOT
+
+    toc, config = write_edition(ROOT, out)
+    typer.echo(f"wrote {toc} and {config}")

@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from brbook.layout import DATA
 from brbook.schema import DIMENSIONS, read_raw
-
-_REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def data_dir() -> Path:
-    """Where the tables live: ``$BRBOOK_DATA_DIR`` if set, else the repository's ``data/``."""
-    return Path(os.environ.get("BRBOOK_DATA_DIR", _REPO_DATA))
+    """Where the tables live: ``$BRBOOK_DATA_DIR`` if set, else ``data/`` (of the repository or bundle)."""
+    return Path(os.environ.get("BRBOOK_DATA_DIR", DATA))
 
 
 @cache
@@ -95,6 +94,30 @@ def glossary() -> pd.DataFrame:
     frame = _load("glossary")
     frame["variant_list"] = frame["variants"].apply(lambda v: [x for x in v.split("|") if x])
     return frame.sort_values("term", key=lambda s: s.str.lower()).reset_index(drop=True)
+
+
+def disagreements() -> pd.DataFrame:
+    """Disagreements between the sources, with ``excerpt_list`` and ``option_list`` as lists."""
+    frame = _load("disagreements")
+    frame["excerpt_list"] = frame["excerpt_ids"].str.split("|")
+    frame["option_list"] = frame["options"].str.split("|")
+    return frame
+
+
+def person_name(speaker: str) -> str:
+    """The book's spelling of a speaker: ``Dzyanis Melyantsou (BISS)`` -> ``Dzianis Melyantsou``.
+
+    The note in brackets is dropped; a name that is a glossary variant, or shares a glossary
+    person's surname and initial, becomes the glossary term. Other names are kept as the source prints them.
+    """
+    name = speaker.split(" (")[0].strip()
+    for row in glossary().itertuples():
+        if row.kind != "person":
+            continue
+        same_person = (name.split()[-1] == row.term.split()[-1] and name[:1] == row.term[:1])  # Dzyanis/Dzianis
+        if name == row.term or name in row.variant_list or same_person:
+            return row.term
+    return name
 
 
 def source_notes(source: str | None = None) -> pd.DataFrame:

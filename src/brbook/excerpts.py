@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from brbook import data as book_data
+from brbook import layout
 
-BOOK_ROOT = Path(__file__).resolve().parents[2]
+BOOK_ROOT = layout.ROOT
 BIBLIOGRAPHY_PAGE = "book/reference/bibliography.html"
 
 
@@ -43,14 +44,18 @@ def _date_label(iso: str) -> str:
     return stamp.strftime(formats[len(iso)])
 
 
-def excerpt_html(row: pd.Series, source: pd.Series) -> str:
-    """One excerpt as ``<blockquote class="excerpt" data-source=...>``."""
+def excerpt_html(row: pd.Series, source: pd.Series, anchor_prefix: str = "") -> str:
+    """One excerpt as ``<blockquote class="excerpt" data-source=... data-excerpt=...>``.
+
+    Its ``id`` is the excerpt id, after ``anchor_prefix`` when one page shows an excerpt twice.
+    """
     when = row["said_on"] or source["date"]
     paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in row["text"].split("\n") if p.strip())
     cite = html.escape(book_data.cite(row["source_id"]))
     href = html.escape(link_to(BIBLIOGRAPHY_PAGE, f"source-{row['source_id']}"))
     return (
-        f'<blockquote class="excerpt" data-source="{row["source_id"]}" id="{row["excerpt_id"]}" '
+        f'<blockquote class="excerpt" data-source="{row["source_id"]}" data-excerpt="{row["excerpt_id"]}" '
+        f'id="{anchor_prefix}{row["excerpt_id"]}" '
         f'cite="{href}">'
         f"{paragraphs}"
         f'<footer><span class="excerpt-speaker">{html.escape(row["speaker"])}</span>'
@@ -63,21 +68,37 @@ def excerpt_html(row: pd.Series, source: pd.Series) -> str:
     )
 
 
+def excerpt_item(row: pd.Series) -> str:
+    """A compact excerpt for lists (comparison columns, the index): the quote and its provenance.
+
+    Unlike :func:`excerpt_html` it sets no ``id``, so one excerpt can appear in several lists of a page.
+    """
+    when = row["said_on"] or book_data.source_dates()[row["source_id"]]
+    href = html.escape(link_to(BIBLIOGRAPHY_PAGE, f"source-{row['source_id']}"))
+    return (f'<li class="excerpt-item" data-source="{row["source_id"]}" data-excerpt="{row["excerpt_id"]}">'
+            f'<q>{html.escape(" ".join(row["text"].split()))}</q> '
+            f'<span class="excerpt-item-meta">{html.escape(row["speaker"])}, <time datetime="{when}">'
+            f'{_date_label(when)}</time> &middot; <a href="{href}">{html.escape(book_data.cite(row["source_id"]))}'
+            f'</a>, “{html.escape(row["section"])}” <code>{row["excerpt_id"]}</code></span></li>')
+
+
 class Excerpts:
     """A sequence of excerpts that displays as HTML in the book and in JupyterLab."""
 
-    def __init__(self, rows: pd.DataFrame):
+    def __init__(self, rows: pd.DataFrame, anchor_prefix: str = ""):
         self.rows = rows
+        self.anchor_prefix = anchor_prefix
 
     def _repr_html_(self) -> str:
         sources = book_data.sources().set_index("source_id")
-        return "".join(excerpt_html(row, sources.loc[row["source_id"]]) for _, row in self.rows.iterrows())
+        return "".join(excerpt_html(row, sources.loc[row["source_id"]], self.anchor_prefix)
+                       for _, row in self.rows.iterrows())
 
     def __len__(self) -> int:
         return len(self.rows)
 
 
-def show(*excerpt_ids: str) -> Excerpts:
+def show(*excerpt_ids: str, anchor_prefix: str = "") -> Excerpts:
     """Display the excerpts with these ids, in the order given.
 
     Raises:
@@ -87,7 +108,7 @@ def show(*excerpt_ids: str) -> Excerpts:
     missing = [i for i in excerpt_ids if i not in table.index]
     if missing:
         raise KeyError(f"unknown excerpt id(s): {', '.join(missing)}")
-    return Excerpts(table.loc[list(excerpt_ids)].reset_index(drop=True))
+    return Excerpts(table.loc[list(excerpt_ids)].reset_index(drop=True), anchor_prefix)
 
 
 def show_frame(rows: pd.DataFrame | Iterable[str]) -> Excerpts:

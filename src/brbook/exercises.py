@@ -27,10 +27,11 @@ from typing import Any
 import jupytext
 import nbformat
 
+from brbook import layout
 from brbook.checkers import Checker, parse_wrong, to_plain
 from brbook.selfcheck import mask, unmask
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = layout.ROOT
 SOURCES = REPO / "exercises"
 INSTRUCTOR_TAGS = {"instructor", "rubric", "key"}
 _SOLUTION_LINE = re.compile(r"^(?P<indent>\s*)(?P<body>.*?)\s*#\s*SOLUTION\s*$")

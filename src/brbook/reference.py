@@ -1,13 +1,14 @@
-"""Reference pages generated from ``data/``: the data dictionary and the list of sources."""
+"""Reference pages generated from ``data/``: data dictionary, sources, glossary, index of names."""
 
 from __future__ import annotations
 
 import html
-from pathlib import Path
+import re
 
 from IPython.display import HTML
 
 from brbook import data as book_data
+from brbook import layout
 from brbook.schema import dictionary, schemas
 
 
@@ -55,15 +56,101 @@ def source_card(source_id: str) -> HTML:
     return HTML(f'<dl class="source-card" data-source="{source_id}">{items}</dl>')
 
 
-def source_notes_table() -> HTML:
-    """The sources' recorded slips, typos and contradictions."""
+def source_notes_table(issues: tuple[str, ...] | None = None) -> HTML:
+    """The sources' recorded slips, typos and contradictions (only the kinds in ``issues``, if given)."""
     table = book_data.source_notes()
+    if issues is not None:
+        table = table[table["issue"].isin(issues)]
     table = table.assign(source=table["source_id"].map(book_data.cite))
     shown = table[["source", "location", "issue", "note"]]
     return HTML(shown.to_html(index=False, border=0, classes="brbook-table", escape=True))
 
 
-EXERCISE_DIR = Path(__file__).resolve().parents[2] / "_build" / "exercises" / "student"
+def events_table(events) -> HTML:
+    """Events as a table: the date as precisely as the source gives it, how it is known, and the quote."""
+    from brbook.charts import date_label, dating
+
+    shown = events.assign(
+        date=[date_label(d, p) for d, p in zip(events["date"], events["date_precision"], strict=True)],
+        dating=events["date_basis"].map(dating), source=events["source_id"].map(book_data.cite),
+    )[["date", "dating", "title", "source", "date_basis", "quote"]]
+    return HTML(shown.to_html(index=False, border=0, classes="brbook-table", escape=True))
+
+
+def events_by_id(*event_ids: str):
+    """The events with these ids, in the order given (a ``KeyError`` names any unknown id)."""
+    table = book_data.events().set_index("event_id", drop=False)
+    missing = [i for i in event_ids if i not in table.index]
+    if missing:
+        raise KeyError(f"unknown event id(s): {', '.join(missing)}")
+    return table.loc[list(event_ids)].reset_index(drop=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def glossary_list() -> HTML:
+    """Every glossary term with all its spellings, so a search for any variant finds the entry."""
+    items = []
+    for row in book_data.glossary().itertuples():
+        variants = ", ".join(f"<span class=\"variant\" lang=\"{'ru' if re.search('[а-яА-Я]', v) else 'en'}\">"
+                             f"{html.escape(v)}</span>" for v in row.variant_list)
+        spelled = f' <span class="glossary-variants">Also spelled: {variants}.</span>' if variants else ""
+        items.append(
+            f'<dt id="term-{_slug(row.term)}">{html.escape(row.term)} <small>({row.kind})</small></dt>'
+            f"<dd>{html.escape(row.definition)}{spelled} <small>First in: "
+            f"{html.escape(book_data.cite(row.first_source_id))}.</small></dd>")
+    return HTML(f'<dl class="glossary">{"".join(items)}</dl>')
+
+
+def name_patterns(term: str, kind: str, variants: list[str]) -> re.Pattern:
+    """Every way the sources write a name: the term, its variants, and for a person the surname alone."""
+    names = {term, *variants}
+    if kind == "person":
+        names.add(term.split()[-1])
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w]){alternatives}(?![\w])")
+
+
+def mentions(kinds: tuple[str, ...] = ("person", "organisation")) -> dict[str, tuple[str, list[str]]]:
+    """For each person or organisation in the glossary: its kind and the ids of the excerpts naming it."""
+    table = book_data.excerpts()
+    found = {}
+    for row in book_data.glossary().itertuples():
+        if row.kind not in kinds:
+            continue
+        pattern = name_patterns(row.term, row.kind, row.variant_list)
+        hits = table[table["text"].str.contains(pattern) | table["speaker"].str.contains(pattern)]
+        found[row.term] = (row.kind, hits["excerpt_id"].tolist())
+    return found
+
+
+def name_index() -> HTML:
+    """People and organisations, each with the excerpts that name them (or quote them)."""
+    from brbook.excerpts import excerpt_item
+
+    table = book_data.excerpts().set_index("excerpt_id", drop=False)
+    sections = []
+    for kind, heading in (("person", "People"), ("organisation", "Organisations")):
+        entries = []
+        for term, (_, ids) in mentions((kind,)).items():
+            link = f'<a href="glossary.html#term-{_slug(term)}">glossary</a>'
+            if not ids:
+                entries.append(f'<li id="name-{_slug(term)}"><strong>{html.escape(term)}</strong>: named in the '
+                               f"glossary only ({link}).</li>")
+                continue
+            quotes = "".join(excerpt_item(table.loc[i]) for i in ids)
+            entries.append(
+                f'<li id="name-{_slug(term)}"><details><summary><strong>{html.escape(term)}</strong>: '
+                f"{len(ids)} excerpt{'s' if len(ids) != 1 else ''}</summary><p>{link}</p>"
+                f'<ul class="compare-excerpts">{quotes}</ul></details></li>')
+        sections.append(f'<section class="name-index" aria-label="{heading}"><h2>{heading}</h2>'
+                        f'<ul class="name-index-list">{"".join(entries)}</ul></section>')
+    return HTML("".join(sections))
+
+
+EXERCISE_DIR = layout.STUDENT_NOTEBOOKS
 
 
 def exercise_list() -> HTML:
@@ -93,10 +180,11 @@ def exercise_link(name: str) -> HTML:
     """A download link to one chapter's student exercise notebook."""
     from brbook.excerpts import link_to
 
-    if not (EXERCISE_DIR / f"{name}.ipynb").exists():
-        raise FileNotFoundError(f"no student notebook {name}.ipynb: run `make exercises` first")
-    href = link_to(f"notebooks/{name}.ipynb")
+    notebook = layout.student_notebook(name)
+    if not notebook.exists():
+        raise FileNotFoundError(f"no student notebook {notebook}: run `make exercises` first")
+    href = notebook.name if layout.in_bundle() else link_to(f"notebooks/{name}.ipynb")
     return HTML(f'<p class="exercise-link">Graded exercises for this chapter: '
-                f'<a href="{html.escape(href)}" download>download the notebook <code>{name}.ipynb</code></a>. '
+                f'<a href="{html.escape(href)}" download>download the notebook <code>{notebook.name}</code></a>. '
                 "Open it in JupyterLab; <code>check(\"q1\")</code> tells you at once whether an answer is "
                 "right, without giving it away.</p>")

@@ -151,6 +151,19 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
             "definition": _text("One neutral sentence."),
             "first_source_id": _source_ref(known, "The earliest source in this book that names it."),
         }),
+        "disagreements.csv": frame("disagreements.csv", "Where the sources disagree: the excerpts that show it "
+                                   "and a question to weigh them.", {
+            "disagreement_id": _text("Short slug (crimea, subsidy).", pa.Check.str_matches(r"^[a-z0-9_]+$",
+                                     error="lower-case letters, digits and _ only"), unique=True),
+            "topic": _text("The excerpts' topic tag it belongs to."),
+            "title": _text("Short heading, no claim beyond the excerpts."),
+            "summary": _text("What each source says, attributed; quoted words verbatim from the cited excerpts."),
+            "excerpt_ids": _text("Excerpts that show it, |-separated, oldest source first, from 2 or more sources."),
+            "question": _text("A question that makes the reader weigh the evidence."),
+            "options": _text("Answer options, |-separated."),
+            "answer": _text("The best-supported option, exactly as written in options."),
+            "explanation": _text("Why, shown after a right answer."),
+        }),
         "source_notes.csv": frame("source_notes.csv", "The sources' own slips, kept verbatim in quotes.", {
             "source_id": _source_ref(known),
             "location": _text("Where in the source (section and a short quote)."),
@@ -222,7 +235,26 @@ def validate_dir(data_dir: Path) -> list[Problem]:
             schema.validate(frames[name], lazy=True)
         except SchemaErrors as errors:
             problems.extend(_problems_from(name, errors))
+    if "disagreements.csv" in frames and "excerpts.csv" in frames:
+        problems.extend(_disagreement_problems(frames["disagreements.csv"], frames["excerpts.csv"]))
     return problems
+
+
+def _disagreement_problems(disagreements: pd.DataFrame, excerpts: pd.DataFrame) -> list[Problem]:
+    """Rules across tables: cited excerpts exist and span two sources; the answer is one of the options."""
+    name = "disagreements.csv"
+    sources = dict(zip(excerpts.get("excerpt_id", []), excerpts.get("source_id", []), strict=True))
+    found = []
+    for n, row in enumerate(disagreements.to_dict("records"), start=2):
+        ids = [i for i in str(row.get("excerpt_ids", "")).split("|") if i]
+        unknown = [i for i in ids if i not in sources]
+        if unknown:
+            found.append(Problem(name, n, "excerpt_ids", f"unknown excerpt id(s): {', '.join(unknown)}"))
+        elif len({sources[i] for i in ids}) < 2:
+            found.append(Problem(name, n, "excerpt_ids", "must cite excerpts from at least 2 sources"))
+        if row.get("answer") not in str(row.get("options", "")).split("|"):
+            found.append(Problem(name, n, "answer", "must be one of the options, exactly as written"))
+    return found
 
 
 def dictionary() -> pd.DataFrame:

@@ -12,6 +12,7 @@ import html
 import ipywidgets as w
 import pandas as pd
 
+from brbook import compare as topic_compare
 from brbook import data as book_data
 from brbook.excerpts import Excerpts
 
@@ -23,10 +24,6 @@ STATIC_NOTE = ("This explorer is live in JupyterLab (run <code>make lab</code>):
 
 def _options(values) -> list[str]:
     return [ALL] + sorted({v for v in values if v})
-
-
-def _topics(frame: pd.DataFrame) -> list[str]:
-    return sorted({t for tags in frame["topics"] for t in tags.split("|") if t})
 
 
 def _snapshot_table(rows: pd.DataFrame, limit: int = 6) -> str:
@@ -68,7 +65,7 @@ class ExcerptExplorer(_Explorer):
                                             self.table["source_id"].map(book_data.source_dates()))
         self.table = self.table.assign(year=dates.str[:4].astype(int))
         self.source = w.Dropdown(options=_options(self.table["source_id"]), description="Source")
-        self.topic = w.Dropdown(options=[ALL] + _topics(self.table), description="Topic")
+        self.topic = w.Dropdown(options=[ALL] + topic_compare.topics(self.table), description="Topic")
         low, high = int(self.table["year"].min()), int(self.table["year"].max())
         self.years = w.IntRangeSlider(value=(low, high), min=low, max=high, description="Years")
         self.search = w.Text(placeholder="word or phrase", description="Search")
@@ -104,40 +101,44 @@ class ExcerptExplorer(_Explorer):
 
 
 class CompareExplorer(_Explorer):
-    """Put two sources' excerpts on one topic side by side."""
+    """One topic, the chosen sources side by side, oldest source first (the live form of
+    :func:`brbook.compare.view`)."""
 
-    title = "Compare two sources on one topic"
+    title = "Compare the sources on one topic"
 
-    def __init__(self, topic: str, left: str, right: str):
-        self.table = book_data.excerpts()
-        sources = sorted(self.table["source_id"].unique())
-        self.topic = w.Dropdown(options=_topics(self.table), value=topic, description="Topic")
-        self.left = w.Dropdown(options=sources, value=left, description="Left")
-        self.right = w.Dropdown(options=sources, value=right, description="Right")
-        self.left_out, self.right_out = w.HTML(), w.HTML()
-        for control in (self.topic, self.left, self.right):
+    def __init__(self, topic: str, sources: tuple[str, ...] = ()):
+        every = book_data.sources()["source_id"].tolist()
+        self.topic = w.Dropdown(options=topic_compare.topics(), value=topic, description="Topic")
+        self.sources = w.SelectMultiple(options=[(book_data.cite(s), s) for s in every],
+                                        value=tuple(sources) or tuple(every), description="Sources", rows=5)
+        self.summary = w.HTML()
+        self.columns = w.HTML()
+        for control in (self.topic, self.sources):
             control.observe(self._update, names="value")
-        columns = w.HBox([w.VBox([self.left_out], layout=w.Layout(width="50%")),
-                          w.VBox([self.right_out], layout=w.Layout(width="50%"))])
-        super().__init__([w.HBox([self.topic, self.left, self.right]), columns])
+        super().__init__([w.HBox([self.topic, self.sources]), self.summary, self.columns])
         self._update()
 
     def side(self, source_id: str) -> pd.DataFrame:
         """The excerpts of one source on the chosen topic."""
-        rows = self.table[self.table["source_id"] == source_id]
-        return rows[rows["topics"].str.split("|").apply(lambda tags: self.topic.value in tags)]
+        return topic_compare.by_source(self.topic.value, [source_id])[source_id]
+
+    def shown(self) -> dict[str, pd.DataFrame]:
+        """What the view shows now: the chosen sources' excerpts on the topic, by source date."""
+        return topic_compare.by_source(self.topic.value, self.sources.value)
 
     def _update(self, change=None) -> None:
-        for out, source_id in ((self.left_out, self.left.value), (self.right_out, self.right.value)):
-            rows = self.side(source_id)
-            out.value = (f"<h4>{html.escape(book_data.cite(source_id))}: {len(rows)} excerpt(s)</h4>"
-                         + Excerpts(rows)._repr_html_())
+        shown = self.shown()
+        speaking = sum(not rows.empty for rows in shown.values())
+        self.summary.value = (f"<p><strong>{speaking}</strong> of {len(shown)} source(s) speak on "
+                              f"“{html.escape(topic_compare.topic_label(self.topic.value))}”.</p>")
+        self.columns.value = ('<div class="compare-columns">'
+                              + "".join(topic_compare.column_html(s, rows) for s, rows in shown.items()) + "</div>")
 
     def snapshot_html(self) -> str:
         cells = "".join(
             f"<div><p><strong>{html.escape(book_data.cite(s))}</strong> on “{html.escape(self.topic.value)}”"
-            f"</p>{_snapshot_table(self.side(s), limit=3)}</div>"
-            for s in (self.left.value, self.right.value))
+            f"</p>{_snapshot_table(rows, limit=2)}</div>"
+            for s, rows in self.shown().items() if not rows.empty)
         return f"<div class='widget-snapshot-columns'>{cells}</div>"
 
 
@@ -146,6 +147,6 @@ def excerpt_explorer(dimension: str | None = None) -> ExcerptExplorer:
     return ExcerptExplorer(dimension)
 
 
-def compare(topic: str, left: str, right: str) -> CompareExplorer:
-    """One-call side-by-side view of two sources on a topic."""
-    return CompareExplorer(topic, left, right)
+def compare(topic: str, *sources: str) -> CompareExplorer:
+    """One-call side-by-side view of a topic: every source, or the ones named."""
+    return CompareExplorer(topic, sources)

@@ -1,0 +1,97 @@
+"""The student bundle: one zip a class downloads or uploads to a JupyterHub.
+
+It holds the chapters and the student exercise notebooks side by side at its top level, with
+``data/`` and the ``brbook`` package beside them, so ``import brbook`` works from any notebook
+without installing anything but the libraries named in ``requirements.txt``. No solution or
+answer key goes in: the exercise notebooks are the student ones that ``make exercises`` writes.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+
+from brbook.assets import chapter_name
+from brbook.layout import BUNDLE_MARKER
+
+FOLDER = "belarus-russia-notebooks"
+RUNTIME = ["pandas", "pandera", "altair", "ipywidgets", "ipykernel", "jupytext", "nbformat"]
+"""What the package needs to run in a notebook; pinned to the versions the book is built with."""
+SKIPPED = ("book/exercises", "book/reference/")
+"""Table-of-contents pages left out: the exercise list (the notebooks are in the bundle) and reference pages."""
+
+README = """# Belarus and Russia: reading the sources (student notebooks)
+
+Notebooks of the teaching book, to run in JupyterLab or on a JupyterHub.
+
+- `NN-<chapter>.ipynb`: the chapters, in reading order. Run them top to bottom; the explorers
+  (ipywidgets) are live here.
+- `exercise-<chapter>.ipynb`: the graded exercises. Replace each `...` with your answer, run the
+  cell, then `check("q1")` and so on: it says at once whether you are right, never the answer.
+  Save the notebook and hand it in as your instructor asks.
+- `data/`: the tables every figure and quotation comes from (five sources, verbatim quotes).
+- `brbook/`: the small Python package the notebooks call. Leave it next to the notebooks.
+
+## Setting up
+
+JupyterLab with Python 3.11 and the libraries in `requirements.txt`:
+
+    python -m pip install -r requirements.txt
+
+On a class JupyterHub, upload and unzip the whole folder; keep the files together.
+
+Built on {built} from the book's repository.
+"""
+
+
+def requirements() -> str:
+    """``requirements.txt`` pinned to the versions installed here (those of the locked environment)."""
+    return "".join(f"{name}=={metadata.version(name)}\n" for name in RUNTIME)
+
+
+def chapter_sources(root: Path) -> list[Path]:
+    """The executable chapters of the table of contents, in reading order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    chosen = []
+    for name in files:
+        path = root / f"{name}.md"
+        if name.startswith(SKIPPED) or not path.exists():
+            continue
+        if "kernelspec:" in path.read_text(encoding="utf-8")[:400]:
+            chosen.append(path)
+    return chosen
+
+
+def build(root: Path, student_notebooks: Path, out: Path) -> list[str]:
+    """Write the bundle zip to ``out``; return the names of the files in it."""
+    package = root / "src" / "brbook"
+    exercises = sorted(student_notebooks.glob("*.ipynb"))
+    if not exercises:
+        raise FileNotFoundError(f"no student notebooks in {student_notebooks}: run `make exercises` first")
+    entries: dict[str, bytes | str] = {
+        BUNDLE_MARKER: f"brbook student bundle, built {date.today().isoformat()}\n",
+        "README.md": README.format(built=date.today().isoformat()),
+        "requirements.txt": requirements(),
+    }
+    for n, source in enumerate(chapter_sources(root), start=1):
+        notebook = jupytext.read(source)
+        entries[f"{n:02d}-{chapter_name(source)}.ipynb"] = nbformat.writes(notebook)
+    for path in exercises:
+        entries[f"exercise-{path.name}"] = path.read_bytes()
+    for path in sorted(package.glob("*.py")):
+        entries[f"brbook/{path.name}"] = path.read_bytes()
+    for path in sorted((root / "data").glob("*")):
+        if path.is_file() and path.suffix in (".csv", ".bib"):
+            entries[f"data/{path.name}"] = path.read_bytes()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(f"{FOLDER}/{name}", content)
+    return sorted(entries)

@@ -1,0 +1,129 @@
+"""One topic, every source, side by side, oldest source first.
+
+The same grouping feeds the static view of the book (every topic rendered once,
+a ``<select>`` in ``brbook.js`` shows one at a time, with no kernel) and the live
+explorer of :mod:`brbook.widgets`.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+import pandas as pd
+
+from brbook import data as book_data
+from brbook import selfcheck
+from brbook.excerpts import excerpt_item, show
+
+
+def topics(frame: pd.DataFrame | None = None) -> list[str]:
+    """Every topic tag used in the excerpts, sorted."""
+    frame = book_data.excerpts() if frame is None else frame
+    return sorted({t for tags in frame["topics"] for t in tags.split("|") if t})
+
+
+def topic_label(topic: str) -> str:
+    """``west_relations`` -> ``West relations``; acronyms kept."""
+    words = [{"eeu": "EEU", "csto": "CSTO"}.get(w, w) for w in topic.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+
+
+def by_source(topic: str, sources: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+    """The excerpts tagged ``topic``, per source, in the order of the sources' dates.
+
+    Sources with nothing on the topic are kept, with an empty frame: a silence is
+    worth seeing too.
+    """
+    table = book_data.excerpts(topic=topic)
+    ordered = book_data.sources()["source_id"].tolist()
+    chosen = ordered if sources is None else [s for s in ordered if s in set(sources)]
+    return {s: table[table["source_id"] == s].reset_index(drop=True) for s in chosen}
+
+
+def column_html(source_id: str, rows: pd.DataFrame, heading: str = "h4") -> str:
+    """One source's column: its citation, date, count and excerpts (or a note that it is silent)."""
+    row = book_data.source(source_id)
+    head = (f'<{heading} class="compare-source">{html.escape(book_data.cite(source_id))}</{heading}>'
+            f'<p class="compare-meta">{html.escape(row["kind"])}, {html.escape(row["date"])}: '
+            f"{len(rows)} excerpt{'s' if len(rows) != 1 else ''}</p>")
+    if rows.empty:
+        body = '<p class="compare-silent">Nothing on this topic in the book\'s excerpts of this source.</p>'
+    else:
+        body = '<ul class="compare-excerpts">' + "".join(excerpt_item(r) for _, r in rows.iterrows()) + "</ul>"
+    return f'<div class="compare-column" data-source="{source_id}">{head}{body}</div>'
+
+
+class TopicComparison:
+    """The static comparison view: a topic chooser and one panel per topic, five columns each."""
+
+    def __init__(self, chosen: Iterable[str] | None = None, initial: str | None = None, min_sources: int = 2):
+        names = topics() if chosen is None else list(chosen)
+        self.panels = {t: by_source(t) for t in names}
+        # a comparison needs at least two voices: topics that one source alone discusses are left out
+        self.panels = {t: cols for t, cols in self.panels.items()
+                       if sum(not f.empty for f in cols.values()) >= min_sources}
+        if not self.panels:
+            raise ValueError("no topic is discussed by enough sources to compare")
+        self.initial = initial if initial in self.panels else next(iter(self.panels))
+
+    def sources_on(self, topic: str) -> list[str]:
+        """The sources that say something on ``topic``."""
+        return [s for s, rows in self.panels[topic].items() if not rows.empty]
+
+    def _repr_html_(self) -> str:
+        options = "".join(
+            f'<option value="{t}"{" selected" if t == self.initial else ""}>{html.escape(topic_label(t))} '
+            f"({len(self.sources_on(t))} sources)</option>" for t in self.panels)
+        panels = "".join(
+            f'<section class="compare-panel" data-topic="{t}" aria-label="{html.escape(topic_label(t))}">'
+            f"<h3 class=\"compare-topic\">{html.escape(topic_label(t))}</h3>"
+            f'<div class="compare-columns">{"".join(column_html(s, rows) for s, rows in cols.items())}</div>'
+            f"</section>" for t, cols in self.panels.items())
+        return (f'<div class="topic-comparison" data-initial="{self.initial}">'
+                f'<p class="compare-controls"><label>Topic <select class="compare-choice">{options}</select>'
+                f"</label> <span class=\"compare-count\" aria-live=\"polite\"></span></p>{panels}</div>")
+
+
+def view(chosen: Iterable[str] | None = None, initial: str | None = None) -> TopicComparison:
+    """The static side-by-side view, driven by a topic dropdown in the browser."""
+    return TopicComparison(chosen, initial)
+
+
+WRONG_READING = ("Test “{option}” against the excerpts above: which of them would support it, and does it say "
+                 "so, at that date?")
+
+
+class Disagreement:
+    """One row of ``data/disagreements.csv`` as a section: the sources' claims, their words, a question."""
+
+    def __init__(self, disagreement_id: str):
+        table = book_data.disagreements().set_index("disagreement_id")
+        if disagreement_id not in table.index:
+            raise KeyError(f"unknown disagreement {disagreement_id!r}; known: {', '.join(table.index)}")
+        self.ident = disagreement_id
+        self.row = table.loc[disagreement_id]
+
+    @property
+    def sources(self) -> list[str]:
+        """The sources whose excerpts show the disagreement, oldest first."""
+        ids = book_data.excerpts().set_index("excerpt_id").loc[self.row["excerpt_list"], "source_id"]
+        return list(dict.fromkeys(ids))
+
+    def _repr_html_(self) -> str:
+        quotes = show(*self.row["excerpt_list"], anchor_prefix=f"{self.ident}-")._repr_html_()
+        options = {o: (self.row["explanation"] if o == self.row["answer"] else WRONG_READING.format(option=o))
+                   for o in self.row["option_list"]}
+        check = selfcheck.choice(self.row["question"], options, answer=self.row["answer"],
+                                 explanation=self.row["explanation"])._repr_html_()
+        cited = ", ".join(book_data.cite(s) for s in self.sources)
+        return (f'<section class="disagreement" data-disagreement="{self.ident}" '
+                f'data-sources="{" ".join(self.sources)}" aria-label="{html.escape(self.row["title"])}">'
+                f'<p class="disagreement-summary">{html.escape(self.row["summary"])}</p>'
+                f'<p class="disagreement-sources">In their own words ({html.escape(cited)}):</p>'
+                f"{quotes}{check}</section>")
+
+
+def disagreement(disagreement_id: str) -> Disagreement:
+    """Show one disagreement between the sources: summary, excerpts, and a question to weigh them."""
+    return Disagreement(disagreement_id)

@@ -1,0 +1,111 @@
+"""The instructor edition: the worked solutions page and the edition's own configuration.
+
+The student book (``make book``) is built from ``_toc.yml``; with ``only_build_toc_files`` Sphinx
+never reads a page that is not listed there, so the guide in ``book/instructor/`` and the solutions
+cannot reach students. ``make instructor`` builds the same book from a table of contents with one
+more part, the instructor guide, into ``_build/instructor/html``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import yaml
+from IPython.display import HTML
+
+from brbook import layout
+from brbook.exercises import INSTRUCTOR_TAGS, SOURCES, load
+
+KEY_DIR = layout.ROOT / "_build" / "exercises" / "key"
+GUIDE_PART = {
+    "caption": "Instructor guide",
+    "chapters": [{"file": f"book/instructor/{page}"} for page in (
+        "index", "military", "economy", "foreign-policy", "media", "timeline", "synthesis", "solutions",
+        "running-a-class")],
+}
+EDITION_TITLE_SUFFIX = " (instructor edition)"
+ANNOUNCEMENT = ("Instructor edition: it contains the guide and every solution. Publish the student edition "
+                "(<code>make book</code>) to students, never this one.")
+
+
+def _markdown(text: str) -> str:
+    """Markdown to HTML, headings one level down (the page gives each notebook an ``h2``; its own
+    title, an ``h1``, is dropped)."""
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    body = re.sub(r"<h1>.*?</h1>\n?", "", body)
+    return re.sub(r"<(/?)h([2-5])>", lambda m: f"<{m[1]}h{int(m[2]) + 1}>", body)
+
+
+def _value(value) -> str:
+    return html.escape(json.dumps(value, ensure_ascii=False))
+
+
+def _answer_box(question: dict, expected: dict) -> str:
+    checker = question["checker"]
+    rows = "".join(f"<li><code>{html.escape(name)}</code> = <code>{_value(expected[name])}</code></li>"
+                   for name in question["answers"])
+    tolerance = f" (tolerance ± {checker['tolerance']:g})" if checker.get("tolerance") else ""
+    wrong = "".join(f"<li><code>{html.escape(str(v))}</code>: {html.escape(m)}</li>"
+                    for v, m in (checker.get("wrong") or {}).items())
+    wrong = f"<p>Known wrong answers and their feedback:</p><ul>{wrong}</ul>" if wrong else ""
+    return (f'<div class="solution-answer" data-question="{question["id"]}"><p><strong>Accepted answer'
+            f"{tolerance}</strong>, checked as <em>{html.escape(checker['kind'])}</em>:</p><ul>{rows}</ul>"
+            f"{wrong}</div>")
+
+
+def solutions(name: str) -> HTML:
+    """One exercise notebook with its reference solutions, accepted answers and rubrics, for instructors.
+
+    The accepted values are those of the answer key that grades the class (``make exercises``), so
+    this page and the gradebook cannot disagree.
+    """
+    key_file = KEY_DIR / f"{name}.json"
+    if not key_file.exists():
+        raise FileNotFoundError(f"no answer key {key_file}: run `make exercises` first")
+    key = json.loads(key_file.read_text(encoding="utf-8"))
+    questions = {q["id"]: q for q in key["questions"]}
+    exercise = load(SOURCES / f"{name}.md")
+    parts = []
+    for cell in exercise.notebook.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "markdown":
+            body = _markdown(cell.source)
+            parts.append(f'<div class="solution-rubric">{body}</div>' if tags & INSTRUCTOR_TAGS else body)
+            continue
+        css = "solution-rubric" if tags & INSTRUCTOR_TAGS else "solution-code"
+        parts.append(f'<pre class="{css}"><code>{html.escape(cell.source)}</code></pre>')
+        qid = cell.metadata.get("question")
+        if qid in questions:
+            parts.append(_answer_box(questions[qid], key["expected"]))
+    return HTML(f'<section class="exercise-solutions" data-exercise="{name}">'
+                f"<h2>{html.escape(exercise.title)}</h2>{''.join(parts)}</section>")
+
+
+def all_solutions() -> HTML:
+    """Every exercise notebook's solutions, in the order of ``exercises/``."""
+    return HTML("".join(solutions(p.stem).data for p in sorted(SOURCES.glob("*.md"))))
+
+
+def write_edition(root: Path, out: Path) -> tuple[Path, Path]:
+    """Write the instructor edition's ``_toc.yml`` and ``_config.yml`` into ``out``; return their paths.
+
+    Both derive from the student edition's files, so a chapter added there appears here too.
+    """
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    toc["parts"] = [p for p in toc["parts"] if p.get("caption") != GUIDE_PART["caption"]] + [GUIDE_PART]
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    config["title"] += EDITION_TITLE_SUFFIX
+    options = config["sphinx"]["config"].setdefault("html_theme_options", {})
+    options["announcement"] = ANNOUNCEMENT
+    out.mkdir(parents=True, exist_ok=True)
+    toc_path, config_path = out / "_toc.yml", out / "_config.yml"
+    toc_path.write_text("# generated by `brbook instructor edition` from _toc.yml\n"
+                        + yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+    config_path.write_text("# generated by `brbook instructor edition` from _config.yml\n"
+                           + yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return toc_path, config_path
