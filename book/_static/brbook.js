@@ -129,9 +129,9 @@
         var on = panel.dataset.topic === select.value;
         panel.hidden = !on;
         if (on) {
-          var speaking = panel.querySelectorAll(".compare-column .compare-excerpts").length;
-          count.textContent = speaking + " of " + panel.querySelectorAll(".compare-column").length +
-            " sources speak on this topic.";
+          var columns = Array.prototype.slice.call(panel.querySelectorAll(".compare-column"));
+          var speaking = columns.filter(function (c) { return c.querySelector(".excerpt-item"); }).length;
+          count.textContent = speaking + " of " + columns.length + " sources speak on this topic.";
         }
       });
       view.dataset.shown = select.value;

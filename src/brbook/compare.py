@@ -41,6 +41,10 @@ def by_source(topic: str, sources: Iterable[str] | None = None) -> dict[str, pd.
     return {s: table[table["source_id"] == s].reset_index(drop=True) for s in chosen}
 
 
+SHOWN = 3
+"""Excerpts shown at once in a comparison column; the rest fold under "N more"."""
+
+
 def column_html(source_id: str, rows: pd.DataFrame, heading: str = "h4") -> str:
     """One source's column: its citation, date, count and excerpts (or a note that it is silent)."""
     row = book_data.source(source_id)
@@ -50,7 +54,11 @@ def column_html(source_id: str, rows: pd.DataFrame, heading: str = "h4") -> str:
     if rows.empty:
         body = '<p class="compare-silent">Nothing on this topic in the book\'s excerpts of this source.</p>'
     else:
-        body = '<ul class="compare-excerpts">' + "".join(excerpt_item(r) for _, r in rows.iterrows()) + "</ul>"
+        items = [excerpt_item(r) for _, r in rows.iterrows()]
+        body = f'<ul class="compare-excerpts">{"".join(items[:SHOWN])}</ul>'
+        if len(items) > SHOWN:  # a long column folds, so the columns stay comparable at a glance
+            body += (f'<details class="compare-more"><summary>{len(items) - SHOWN} more from this source</summary>'
+                     f'<ul class="compare-excerpts">{"".join(items[SHOWN:])}</ul></details>')
     return f'<div class="compare-column" data-source="{source_id}">{head}{body}</div>'
 
 
@@ -78,7 +86,9 @@ class TopicComparison:
         panels = "".join(
             f'<section class="compare-panel" data-topic="{t}" aria-label="{html.escape(topic_label(t))}">'
             f"<h3 class=\"compare-topic\">{html.escape(topic_label(t))}</h3>"
-            f'<div class="compare-columns">{"".join(column_html(s, rows) for s, rows in cols.items())}</div>'
+            f'<div class="compare-columns" tabindex="0" role="region" '
+            f'aria-label="{html.escape(topic_label(t))}: the sources side by side, oldest first">'
+            f'{"".join(column_html(s, rows) for s, rows in cols.items())}</div>'
             f"</section>" for t, cols in self.panels.items())
         return (f'<div class="topic-comparison" data-initial="{self.initial}">'
                 f'<p class="compare-controls"><label>Topic <select class="compare-choice">{options}</select>'
