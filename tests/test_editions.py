@@ -112,3 +112,34 @@ def test_bundle_notebooks_execute_in_a_real_kernel_with_the_shipped_data(unzippe
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
         assert outputs, f"{path.name} produced no output"
         assert not [o for o in outputs if o.get("output_type") == "error"], path.name
+
+
+@pytest.fixture(scope="module")
+def instructor_url(instructor_html: Path):
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(instructor_html)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", ["book/instructor/index.html", "book/instructor/foreign-policy.html",
+                                  "book/instructor/solutions.html", "book/instructor/running-a-class.html"])
+def test_instructor_pages_are_private_and_accessible(browser, instructor_url, path):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from .test_browser import BLOCKING_IMPACTS, opened
+
+    with opened(browser, f"{instructor_url}/{path}") as (page, log):
+        assert log["outside"] == [] and log["failed"] == [] and log["errors"] == []
+        blocking = [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in Axe().run(page).response["violations"]
+                    if v.get("impact") in BLOCKING_IMPACTS]
+        assert not blocking, f"{path}: {blocking}"

@@ -28,7 +28,7 @@ GUIDE_PART = {
 }
 EDITION_TITLE_SUFFIX = " (instructor edition)"
 ANNOUNCEMENT = ("Instructor edition: it contains the guide and every solution. Publish the student edition "
-                "(<code>make book</code>) to students, never this one.")
+                "(built by make book) to students, never this one.")
 
 
 def _markdown(text: str) -> str:
