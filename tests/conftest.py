@@ -7,6 +7,7 @@ import http.server
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -50,15 +51,24 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def site_url(built_html: Path) -> Iterator[str]:
-    """The built book served on a free localhost port for the browser tests."""
-    handler = functools.partial(_QuietHandler, directory=str(built_html))
+@contextmanager
+def serve(directory: Path) -> Iterator[str]:
+    """A folder served on a free localhost port; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def site_url(built_html: Path) -> Iterator[str]:
+    """The built book served on a free localhost port for the browser tests."""
+    with serve(built_html) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 
 from brbook import bundle, exercises
 
-from .conftest import ROOT
+from .conftest import ROOT, serve
 
 INSTRUCTOR = ROOT / "_build" / "instructor" / "html"
 BUNDLE = ROOT / "_build" / "student-bundle.zip"
@@ -116,18 +116,8 @@ def test_bundle_notebooks_execute_in_a_real_kernel_with_the_shipped_data(unzippe
 
 @pytest.fixture(scope="module")
 def instructor_url(instructor_html: Path):
-    import functools
-    import http.server
-    import threading
-
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(instructor_html)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serve(instructor_html) as url:
+        yield url
 
 
 @pytest.mark.browser
