@@ -191,31 +191,14 @@ def bars(frame: pd.DataFrame, *, category: str, value: str, title: str, value_ti
     return Figure(chart, description=description, sources=sources, table=frame)
 
 
-_DATE_FORMATS = {"day": "%-d %B %Y", "month": "%B %Y", "year": "%Y"}
-
-
-def date_label(date: pd.Timestamp, precision: str) -> str:
-    """A date written only as precisely as the source gives it: ``March 2014``, not ``1 March 2014``."""
-    return date.strftime(_DATE_FORMATS[precision])
-
-
-def dating(basis: str) -> str:
-    """How an event's date is known: stated by the source, or completed from context."""
-    if basis == "stated":
-        return "Date stated in the source"
-    if "day and month" in basis or "only day and month" in basis:
-        return "Day and month stated, year inferred"
-    return "Date inferred from context"
-
-
 def timeline(events: pd.DataFrame, *, title: str, description: str, height: int = 260) -> Figure:
     """Events on a time axis, one lane per dimension, with dimension and source dropdowns,
     a brush on the overview strip that zooms the main view, and a tooltip with the date as the
     source gives it, how it is known, and the quote. Marks are shaped by how the date is known."""
     frame = source_labels(events).assign(
         date=events["date"].dt.strftime("%Y-%m-%d"),
-        when=[date_label(d, p) for d, p in zip(events["date"], events["date_precision"], strict=True)],
-        dating=events["date_basis"].map(dating),
+        when=book_data.event_dates(events),
+        dating=events["date_basis"].map(book_data.dating),
         dimension=events["dimension"].astype(str),
         quote_short=events["quote"].str.slice(0, 160),
     )[["event_id", "date", "when", "date_precision", "dating", "date_basis", "dimension", "title", "source",
@@ -246,7 +229,7 @@ AUTHOR_SPEAKERS = r"^(?:authors?|representatives) of |^Ryhor Astapenia|^Siarhei 
 """Speakers who are a source's own authors: the actors view shows the people the sources quote."""
 
 
-def actors(excerpts: pd.DataFrame, *, title: str, description: str, min_statements: int = 1) -> Figure:
+def actors(excerpts: pd.DataFrame, *, title: str, description: str) -> Figure:
     """Who said what, when: one row per person or body the sources quote, one mark per statement.
 
     A statement is placed on the date the source gives for it, or else on the source's own date,
@@ -257,13 +240,11 @@ def actors(excerpts: pd.DataFrame, *, title: str, description: str, min_statemen
     dates = book_data.source_dates()
     quoted["dated"] = quoted["said_on"] != ""
     when = quoted["said_on"].where(quoted["dated"], quoted["source_id"].map(dates))
-    quoted["date"] = when.map(lambda d: d + {4: "-01-01", 7: "-01"}.get(len(d), ""))
+    quoted["date"] = when.map(book_data.full_date)
     quoted["when"] = [w if d else f"not dated (source of {w})" for w, d in zip(when, quoted["dated"], strict=True)]
     quoted["dating"] = quoted["dated"].map({True: "Date given for the statement",
                                             False: "Undated: placed at the source's date"})
-    quoted["actor"] = quoted["speaker"].map(book_data.person_name)
-    counts = quoted["actor"].value_counts()
-    quoted = quoted[quoted["actor"].map(counts) >= min_statements]
+    quoted["actor"] = quoted["speaker"].map({s: book_data.person_name(s) for s in quoted["speaker"].unique()})
     quoted = source_labels(quoted)
     rows = []
     for row in quoted.itertuples():
@@ -292,15 +273,6 @@ def actors(excerpts: pd.DataFrame, *, title: str, description: str, min_statemen
     return Figure(chart, description=description, sources=sorted(quoted["source_id"].unique()), table=table)
 
 
-_ACRONYMS = {"eeu": "EEU", "tv": "TV", "sof": "SOF", "it": "IT", "eu": "EU"}
-
-
-def _series_name(series: str) -> str:
-    """``eeu_exports_2015`` -> ``EEU exports 2015``."""
-    words = [_ACRONYMS.get(w, w) for w in series.split("_")]
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
-
-
 def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: str = "Figure",
                 subtitle: str | None = None) -> Figure:
     """Bars of the figures in ``facts.csv`` that share a ``series``, one series at a time.
@@ -313,7 +285,7 @@ def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: s
         raise ValueError("no facts with a series to chart")
     # one dropdown entry per series, named with the unit of its first figure (sources word units differently)
     first_unit = rows.groupby("series")["unit"].transform("first")
-    rows["figure"] = rows["series"].map(_series_name) + " (" + first_unit + ")"
+    rows["figure"] = rows["series"].map(book_data.tag_label) + " (" + first_unit + ")"
     rows["source"] = rows["source_id"].map(book_data.cite)
     frame = rows[["figure", "label", "value", "unit", "source", "period", "fact_id"]]
     choice = _dropdown("series_choice", chooser, frame["figure"], with_all=False)

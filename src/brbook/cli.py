@@ -137,9 +137,6 @@ def grade(
 
 
 
-if __name__ == "__main__":
-    app()
-
 
 @app.command("bundle")
 def bundle(
@@ -164,3 +161,7 @@ def instructor_edition(
 
     toc, config = write_edition(ROOT, out)
     typer.echo(f"wrote {toc} and {config}")
+
+
+if __name__ == "__main__":
+    app()

@@ -17,18 +17,6 @@ from brbook import selfcheck
 from brbook.excerpts import excerpt_item, show
 
 
-def topics(frame: pd.DataFrame | None = None) -> list[str]:
-    """Every topic tag used in the excerpts, sorted."""
-    frame = book_data.excerpts() if frame is None else frame
-    return sorted({t for tags in frame["topics"] for t in tags.split("|") if t})
-
-
-def topic_label(topic: str) -> str:
-    """``west_relations`` -> ``West relations``; acronyms kept."""
-    words = [{"eeu": "EEU", "csto": "CSTO"}.get(w, w) for w in topic.split("_")]
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
-
-
 def by_source(topic: str, sources: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """The excerpts tagged ``topic``, per source, in the order of the sources' dates.
 
@@ -54,7 +42,7 @@ def column_html(source_id: str, rows: pd.DataFrame, heading: str = "h4") -> str:
     if rows.empty:
         body = '<p class="compare-silent">Nothing on this topic in the book\'s excerpts of this source.</p>'
     else:
-        items = [excerpt_item(r) for _, r in rows.iterrows()]
+        items = [excerpt_item(r, row["date"]) for _, r in rows.iterrows()]
         body = f'<ul class="compare-excerpts">{"".join(items[:SHOWN])}</ul>'
         if len(items) > SHOWN:  # a long column folds, so the columns stay comparable at a glance
             body += (f'<details class="compare-more"><summary>{len(items) - SHOWN} more from this source</summary>'
@@ -66,7 +54,7 @@ class TopicComparison:
     """The static comparison view: a topic chooser and one panel per topic, five columns each."""
 
     def __init__(self, chosen: Iterable[str] | None = None, initial: str | None = None, min_sources: int = 2):
-        names = topics() if chosen is None else list(chosen)
+        names = book_data.topics() if chosen is None else list(chosen)
         self.panels = {t: by_source(t) for t in names}
         # a comparison needs at least two voices: topics that one source alone discusses are left out
         self.panels = {t: cols for t, cols in self.panels.items()
@@ -81,13 +69,13 @@ class TopicComparison:
 
     def _repr_html_(self) -> str:
         options = "".join(
-            f'<option value="{t}"{" selected" if t == self.initial else ""}>{html.escape(topic_label(t))} '
+            f'<option value="{t}"{" selected" if t == self.initial else ""}>{html.escape(book_data.tag_label(t))} '
             f"({len(self.sources_on(t))} sources)</option>" for t in self.panels)
         panels = "".join(
-            f'<section class="compare-panel" data-topic="{t}" aria-label="{html.escape(topic_label(t))}">'
-            f"<h3 class=\"compare-topic\">{html.escape(topic_label(t))}</h3>"
+            f'<section class="compare-panel" data-topic="{t}" aria-label="{html.escape(book_data.tag_label(t))}">'
+            f"<h3 class=\"compare-topic\">{html.escape(book_data.tag_label(t))}</h3>"
             f'<div class="compare-columns" tabindex="0" role="region" '
-            f'aria-label="{html.escape(topic_label(t))}: the sources side by side, oldest first">'
+            f'aria-label="{html.escape(book_data.tag_label(t))}: the sources side by side, oldest first">'
             f'{"".join(column_html(s, rows) for s, rows in cols.items())}</div>'
             f"</section>" for t, cols in self.panels.items())
         return (f'<div class="topic-comparison" data-initial="{self.initial}">'
@@ -113,12 +101,9 @@ class Disagreement:
             raise KeyError(f"unknown disagreement {disagreement_id!r}; known: {', '.join(table.index)}")
         self.ident = disagreement_id
         self.row = table.loc[disagreement_id]
-
-    @property
-    def sources(self) -> list[str]:
-        """The sources whose excerpts show the disagreement, oldest first."""
-        ids = book_data.excerpts().set_index("excerpt_id").loc[self.row["excerpt_list"], "source_id"]
-        return list(dict.fromkeys(ids))
+        # the sources whose excerpts show the disagreement, oldest first
+        cited = book_data.excerpts().set_index("excerpt_id").loc[self.row["excerpt_list"], "source_id"]
+        self.sources = list(dict.fromkeys(cited))
 
     def _repr_html_(self) -> str:
         quotes = show(*self.row["excerpt_list"], anchor_prefix=f"{self.ident}-")._repr_html_()

@@ -89,6 +89,54 @@ def events(dimension: str | None = None, source: str | None = None,
     return frame.sort_values(["date", "event_id"]).reset_index(drop=True)
 
 
+_ACRONYMS = {"eeu": "EEU", "csto": "CSTO", "tv": "TV", "sof": "SOF", "it": "IT", "eu": "EU"}
+
+
+def tag_label(tag: str) -> str:
+    """A tag as a reader sees it: ``eeu_exports_2015`` -> ``EEU exports 2015``, ``west_relations`` ->
+    ``West relations``."""
+    words = [_ACRONYMS.get(w, w) for w in tag.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+
+
+def topics(frame: pd.DataFrame | None = None) -> list[str]:
+    """Every topic tag used in the excerpts (of ``frame``, if given), sorted."""
+    frame = excerpts() if frame is None else frame
+    return sorted({t for tags in frame["topics"] for t in tags.split("|") if t})
+
+
+_ISO_LENGTH = {"year": 4, "month": 7, "day": 10}
+_DATE_FORMATS = {4: "%Y", 7: "%B %Y", 10: "%-d %B %Y"}
+
+
+def full_date(iso: str) -> str:
+    """A partial ISO date padded to a day: ``2016`` -> ``2016-01-01``, ``2016-08`` -> ``2016-08-01``."""
+    return iso + {4: "-01-01", 7: "-01"}.get(len(iso), "")
+
+
+def date_label(iso: str) -> str:
+    """A date written only as precisely as it is given: ``2014-03`` -> ``March 2014``."""
+    if not iso:
+        return ""
+    return pd.Timestamp(full_date(iso)).strftime(_DATE_FORMATS[len(iso)])
+
+
+def event_dates(events: pd.DataFrame) -> pd.Series:
+    """Each event's date as precisely as its source gives it (``2016``, not ``1 January 2016``)."""
+    isos = [d.strftime("%Y-%m-%d")[:_ISO_LENGTH[p]] for d, p in zip(events["date"], events["date_precision"],
+                                                                      strict=True)]
+    return pd.Series([date_label(iso) for iso in isos], index=events.index)
+
+
+def dating(basis: str) -> str:
+    """How an event's date is known, from its ``date_basis``: stated, or completed from context."""
+    if basis == "stated":
+        return "Date stated in the source"
+    if "day and month" in basis:
+        return "Day and month stated, year inferred"
+    return "Date inferred from context"
+
+
 def glossary() -> pd.DataFrame:
     """Terms with their spelling variants as a list in ``variant_list``."""
     frame = _load("glossary")

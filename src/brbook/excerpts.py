@@ -36,12 +36,11 @@ def link_to(page: str, anchor: str = "") -> str:
     return target + (f"#{anchor}" if anchor else "")
 
 
-def _date_label(iso: str) -> str:
-    if not iso:
-        return ""
-    stamp = pd.Timestamp(iso if len(iso) > 7 else iso + ("-01" if len(iso) == 7 else "-01-01"))
-    formats = {10: "%-d %B %Y", 7: "%B %Y", 4: "%Y"}
-    return stamp.strftime(formats[len(iso)])
+def _provenance(row: pd.Series, source_date: str) -> tuple[str, str, str]:
+    """When it was said (else the source's date), the link to the source's entry, the short citation."""
+    when = row["said_on"] or source_date
+    href = html.escape(link_to(BIBLIOGRAPHY_PAGE, f"source-{row['source_id']}"))
+    return when, href, html.escape(book_data.cite(row["source_id"]))
 
 
 def excerpt_html(row: pd.Series, source: pd.Series, anchor_prefix: str = "") -> str:
@@ -49,17 +48,15 @@ def excerpt_html(row: pd.Series, source: pd.Series, anchor_prefix: str = "") -> 
 
     Its ``id`` is the excerpt id, after ``anchor_prefix`` when one page shows an excerpt twice.
     """
-    when = row["said_on"] or source["date"]
+    when, href, cite = _provenance(row, source["date"])
     paragraphs = "".join(f"<p>{html.escape(p.strip())}</p>" for p in row["text"].split("\n") if p.strip())
-    cite = html.escape(book_data.cite(row["source_id"]))
-    href = html.escape(link_to(BIBLIOGRAPHY_PAGE, f"source-{row['source_id']}"))
     return (
         f'<blockquote class="excerpt" data-source="{row["source_id"]}" data-excerpt="{row["excerpt_id"]}" '
         f'id="{anchor_prefix}{row["excerpt_id"]}" '
         f'cite="{href}">'
         f"{paragraphs}"
         f'<footer><span class="excerpt-speaker">{html.escape(row["speaker"])}</span>'
-        f'{", " if when else ""}<time datetime="{when}">{_date_label(when)}</time>'
+        f'{", " if when else ""}<time datetime="{when}">{book_data.date_label(when)}</time>'
         f' &middot; <a class="excerpt-cite" href="{href}">{cite}</a>, '
         f'<span class="excerpt-section">“{html.escape(row["section"])}”</span>'
         f'<details class="excerpt-perspective"><summary>About this source</summary>'
@@ -68,18 +65,18 @@ def excerpt_html(row: pd.Series, source: pd.Series, anchor_prefix: str = "") -> 
     )
 
 
-def excerpt_item(row: pd.Series) -> str:
+def excerpt_item(row: pd.Series, source_date: str | None = None) -> str:
     """A compact excerpt for lists (comparison columns, the index): the quote and its provenance.
 
     Unlike :func:`excerpt_html` it sets no ``id``, so one excerpt can appear in several lists of a page.
+    Callers that list many excerpts pass the source's date, which is otherwise looked up.
     """
-    when = row["said_on"] or book_data.source_dates()[row["source_id"]]
-    href = html.escape(link_to(BIBLIOGRAPHY_PAGE, f"source-{row['source_id']}"))
+    when, href, cite = _provenance(row, source_date or book_data.source_dates()[row["source_id"]])
     return (f'<li class="excerpt-item" data-source="{row["source_id"]}" data-excerpt="{row["excerpt_id"]}">'
             f'<q>{html.escape(" ".join(row["text"].split()))}</q> '
             f'<span class="excerpt-item-meta">{html.escape(row["speaker"])}, <time datetime="{when}">'
-            f'{_date_label(when)}</time> &middot; <a href="{href}">{html.escape(book_data.cite(row["source_id"]))}'
-            f'</a>, “{html.escape(row["section"])}” <code>{row["excerpt_id"]}</code></span></li>')
+            f'{book_data.date_label(when)}</time> &middot; <a href="{href}">{cite}</a>, '
+            f'“{html.escape(row["section"])}” <code>{row["excerpt_id"]}</code></span></li>')
 
 
 class Excerpts:

@@ -68,11 +68,9 @@ def source_notes_table(issues: tuple[str, ...] | None = None) -> HTML:
 
 def events_table(events) -> HTML:
     """Events as a table: the date as precisely as the source gives it, how it is known, and the quote."""
-    from brbook.charts import date_label, dating
-
     shown = events.assign(
-        date=[date_label(d, p) for d, p in zip(events["date"], events["date_precision"], strict=True)],
-        dating=events["date_basis"].map(dating), source=events["source_id"].map(book_data.cite),
+        date=book_data.event_dates(events),
+        dating=events["date_basis"].map(book_data.dating), source=events["source_id"].map(book_data.cite),
     )[["date", "dating", "title", "source", "date_basis", "quote"]]
     return HTML(shown.to_html(index=False, border=0, classes="brbook-table", escape=True))
 
@@ -131,16 +129,18 @@ def name_index() -> HTML:
     from brbook.excerpts import excerpt_item
 
     table = book_data.excerpts().set_index("excerpt_id", drop=False)
+    dates = book_data.source_dates()
+    found = mentions()
     sections = []
     for kind, heading in (("person", "People"), ("organisation", "Organisations")):
         entries = []
-        for term, (_, ids) in mentions((kind,)).items():
+        for term, ids in ((t, ids) for t, (k, ids) in found.items() if k == kind):
             link = f'<a href="glossary.html#term-{_slug(term)}">glossary</a>'
             if not ids:
                 entries.append(f'<li id="name-{_slug(term)}"><strong>{html.escape(term)}</strong>: named in the '
                                f"glossary only ({link}).</li>")
                 continue
-            quotes = "".join(excerpt_item(table.loc[i]) for i in ids)
+            quotes = "".join(excerpt_item(table.loc[i], dates[table.loc[i, "source_id"]]) for i in ids)
             entries.append(
                 f'<li id="name-{_slug(term)}"><details><summary><strong>{html.escape(term)}</strong>: '
                 f"{len(ids)} excerpt{'s' if len(ids) != 1 else ''}</summary><p>{link}</p>"

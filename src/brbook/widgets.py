@@ -65,7 +65,7 @@ class ExcerptExplorer(_Explorer):
                                             self.table["source_id"].map(book_data.source_dates()))
         self.table = self.table.assign(year=dates.str[:4].astype(int))
         self.source = w.Dropdown(options=_options(self.table["source_id"]), description="Source")
-        self.topic = w.Dropdown(options=[ALL] + topic_compare.topics(self.table), description="Topic")
+        self.topic = w.Dropdown(options=[ALL] + book_data.topics(self.table), description="Topic")
         low, high = int(self.table["year"].min()), int(self.table["year"].max())
         self.years = w.IntRangeSlider(value=(low, high), min=low, max=high, description="Years")
         self.search = w.Text(placeholder="word or phrase", description="Search")
@@ -108,7 +108,7 @@ class CompareExplorer(_Explorer):
 
     def __init__(self, topic: str, sources: tuple[str, ...] = ()):
         every = book_data.sources()["source_id"].tolist()
-        self.topic = w.Dropdown(options=topic_compare.topics(), value=topic, description="Topic")
+        self.topic = w.Dropdown(options=book_data.topics(), value=topic, description="Topic")
         self.sources = w.SelectMultiple(options=[(book_data.cite(s), s) for s in every],
                                         value=tuple(sources) or tuple(every), description="Sources", rows=5)
         self.summary = w.HTML()
@@ -130,7 +130,7 @@ class CompareExplorer(_Explorer):
         shown = self.shown()
         speaking = sum(not rows.empty for rows in shown.values())
         self.summary.value = (f"<p><strong>{speaking}</strong> of {len(shown)} source(s) speak on "
-                              f"“{html.escape(topic_compare.topic_label(self.topic.value))}”.</p>")
+                              f"“{html.escape(book_data.tag_label(self.topic.value))}”.</p>")
         self.columns.value = ('<div class="compare-columns">'
                               + "".join(topic_compare.column_html(s, rows) for s, rows in shown.items()) + "</div>")
 
