@@ -68,3 +68,99 @@ def test_ids_are_unique():
     assert a.ident != b.ident
     assert len(set(re.findall(r'id="([^"]+)"', a._repr_html_() + b._repr_html_()))) == len(
         re.findall(r'id="([^"]+)"', a._repr_html_() + b._repr_html_()))
+
+
+def test_options_are_shuffled_the_same_way_on_every_build():
+    options = {f"option {n}": f"feedback {n}" for n in range(4)}
+    first = [label for label, _ in selfcheck.choice("Same question?", options, "option 0").options]
+    again = [label for label, _ in selfcheck.choice("Same question?", options, "option 0").options]
+    assert first == again and sorted(first) == sorted(options)
+    orders = {tuple(label for label, _ in selfcheck.choice(f"Question {n}?", options, "option 0").options)
+              for n in range(20)}
+    assert len(orders) > 5, "the order must depend on the question, not be one fixed permutation"
+
+
+def test_right_option_position_spreads_over_many_questions():
+    options = {f"option {n}": "" for n in range(4)}
+    places = [[label for label, _ in selfcheck.choice(f"Question {n}?", options, "option 0").options]
+              .index("option 0") for n in range(400)]
+    assert all(60 <= places.count(k) <= 140 for k in range(4)), [places.count(k) for k in range(4)]
+
+
+def test_right_feedback_may_not_repeat_the_explanation():
+    with pytest.raises(ValueError):
+        selfcheck.choice("Q?", {"a": "Because.", "b": "No."}, "a", explanation="Because.")
+
+
+def test_number_shows_its_working_only_masked():
+    working = selfcheck.worked("{before} − {after} = {result} cadets", before=447.0, after=374, result=73.0)
+    assert working == "Worked: 447 − 374 = 73 cadets"
+    check = selfcheck.number("How many fewer?", 73, tolerance=1, worked=working)
+    page = check._repr_html_()
+    assert "447" not in page and 'class="self-check-worked" hidden' in page
+    assert selfcheck.unmask(check.salt, "worked", check.worked) == working
+
+
+# ---------- fairness: can the right option be found without reading? ----------
+
+def choice_checks(page_html: str) -> list[tuple[list[str], int]]:
+    """Every choice self-check in a page: its option labels in page order, and the right one's index.
+
+    The right option is the one whose salted hash is the box's ``data-answer``, as ``brbook.js`` checks it.
+    """
+    from bs4 import BeautifulSoup
+
+    found = []
+    for box in BeautifulSoup(page_html, "html.parser").select("div.self-check[data-kind=choice]"):
+        labels = [radio["value"] for radio in box.select("input[type=radio]")]
+        right = [n for n, label in enumerate(labels)
+                 if selfcheck.answer_hash(box["data-salt"], selfcheck.normalise(label)) == box["data-answer"]]
+        assert len(right) == 1, f"a self-check must have exactly one right option: {labels}"
+        found.append((labels, right[0]))
+    return found
+
+
+def fairness(checks: list[tuple[list[str], int]]) -> tuple[float, dict[int, float]]:
+    """(share of checks whose right option is the longest, jointly or alone; share with it at each place)."""
+    longest = sum(len(labels[right]) >= max(len(label) for label in labels) for labels, right in checks)
+    places = {k: sum(right == k for _, right in checks) / len(checks)
+              for k in range(max(len(labels) for labels, _ in checks))}
+    return longest / len(checks), places
+
+
+def unfair(n: int) -> str:
+    """A page of ``n`` choice self-checks as an author might type them: right option first and longest."""
+    boxes = []
+    for k in range(n):
+        salt = f"salt{k}"
+        right = f"The long and carefully qualified right answer number {k}"
+        options = [(right, ""), ("Wrong", ""), ("Also wrong", ""), ("No", "")]
+        boxes.append(selfcheck.SelfCheck(question=f"Q{k}?", kind="choice", salt=salt, options=options,
+                                         answer_digest=selfcheck.answer_hash(salt, selfcheck.normalise(right)))
+                     ._repr_html_())
+    return "<html><body>" + "".join(boxes) + "</body></html>"
+
+
+def test_fairness_catches_an_unfair_page():
+    longest, places = fairness(choice_checks(unfair(6)))
+    assert longest == 1.0 and places[0] == 1.0
+
+
+def test_fairness_of_shuffled_balanced_checks():
+    page = "".join(selfcheck.choice(f"Question {k}?", {"Alpha one": "", "Beta two": "", "Gamma three": "",
+                                                          "Delta four": ""}, "Beta two")._repr_html_()
+                   for k in range(40))
+    longest, places = fairness(choice_checks(page))
+    assert longest == 0.0 and max(places.values()) < 0.4
+
+
+def test_built_book_self_checks_cannot_be_beaten_without_reading(built_html):
+    checks = []
+    for path in sorted(built_html.rglob("*.html")):
+        if "_static" not in path.parts:
+            checks += choice_checks(path.read_text(encoding="utf-8"))
+    assert len(checks) >= 30, f"only {len(checks)} choice self-checks found in the built book"
+    longest, places = fairness(checks)
+    detail = f"{len(checks)} checks; right option longest in {longest:.0%}; at each place {places}"
+    assert longest <= 1 / 3, detail
+    assert max(places.values()) <= 1 / 3, detail

@@ -87,6 +87,15 @@
     var tries = 0, maxTries = parseInt(box.dataset.tries || "3", 10);
     var out = box.querySelector(".self-check-feedback");
     var explain = box.querySelector(".self-check-explanation");
+    var worked = box.querySelector(".self-check-worked");
+
+    /* A number self-check's working (the sum that gives the answer) shows only once it is right. */
+    function showWorking() {
+      if (worked && worked.hidden) {
+        worked.textContent = unmask(salt, "worked", worked.dataset.masked);
+        worked.hidden = false;
+      }
+    }
 
     function reveal() {
       if (explain && explain.hidden) {
@@ -99,6 +108,7 @@
       tries += 1;
       box.dataset.state = correct ? "correct" : "incorrect";
       out.textContent = (correct ? "Correct. " : "Not yet. ") + (message || "");
+      if (correct) { showWorking(); }
       if (correct || tries >= maxTries) { reveal(); }
     }
 

@@ -8,6 +8,7 @@ explorer of :mod:`brbook.widgets`.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Iterable
 
 import pandas as pd
@@ -90,6 +91,27 @@ def view(chosen: Iterable[str] | None = None, initial: str | None = None) -> Top
 
 WRONG_READING = ("Test “{option}” against the excerpts above: which of them would support it, and does it say "
                  "so, at that date?")
+"""Feedback for a wrong option of a disagreement that gives no feedback of its own (the old rows)."""
+
+
+def option_feedback(row: pd.Series) -> dict[str, str]:
+    """Each option of a disagreement mapped to its own feedback.
+
+    From the row's ``option_feedback`` (a JSON object, option -> feedback) where it is given;
+    otherwise a prompt to test the option against the excerpts, and no text for the right option,
+    whose explanation is revealed below it anyway (so a right answer never shows the same text twice).
+    """
+    given = row.get("option_feedback")
+    if isinstance(given, str) and given.strip():
+        given = json.loads(given)
+    given = given if isinstance(given, dict) else {}
+    feedback = {}
+    for option in row["option_list"]:
+        text = str(given.get(option, "")).strip()
+        if not text:
+            text = "" if option == row["answer"] else WRONG_READING.format(option=option)
+        feedback[option] = text
+    return feedback
 
 
 class Disagreement:
@@ -107,10 +129,12 @@ class Disagreement:
 
     def _repr_html_(self) -> str:
         quotes = show(*self.row["excerpt_list"], anchor_prefix=f"{self.ident}-")._repr_html_()
-        options = {o: (self.row["explanation"] if o == self.row["answer"] else WRONG_READING.format(option=o))
-                   for o in self.row["option_list"]}
+        options = option_feedback(self.row)
+        explanation = self.row["explanation"]
+        if selfcheck.normalise(options[self.row["answer"]]) == selfcheck.normalise(explanation):
+            explanation = ""  # the right option's feedback already says it: say it once
         check = selfcheck.choice(self.row["question"], options, answer=self.row["answer"],
-                                 explanation=self.row["explanation"])._repr_html_()
+                                 explanation=explanation)._repr_html_()
         cited = ", ".join(book_data.cite(s) for s in self.sources)
         return (f'<section class="disagreement" data-disagreement="{self.ident}" '
                 f'data-sources="{" ".join(self.sources)}" aria-label="{html.escape(self.row["title"])}">'

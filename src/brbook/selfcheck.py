@@ -6,6 +6,9 @@ Feedback and explanations are masked (XOR with a SHA-256 keystream) so that
 reading the page source does not reveal which option is right. This hides the
 answer from a glance at the source, not from a determined reader: it is a
 self-check, not an exam.
+
+Options are shown in a fixed shuffle (seeded by the question's text), so the right
+option's place tells a reader nothing and a rebuild shows the same order.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import base64
 import hashlib
 import html
 import math
+import random
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -60,6 +64,21 @@ def _salt(question: str) -> str:
     return hashlib.sha256(("brbook-self-check|" + question).encode()).hexdigest()[:16]
 
 
+ORDER_SEED = "brbook-order-1"
+"""Part of every shuffle's seed: one fixed value for the whole book, so an order never changes between builds."""
+
+
+def shuffled(question: str, labels: Sequence[str]) -> list[str]:
+    """``labels`` in a fixed pseudo-random order that depends only on the question and the labels.
+
+    The order an author typed (often the right answer first) must not show on the page.
+    """
+    seed = hashlib.sha256(f"{ORDER_SEED}|{question}|{'|'.join(sorted(labels))}".encode()).digest()
+    order = list(labels)
+    random.Random(int.from_bytes(seed, "big")).shuffle(order)
+    return order
+
+
 @dataclass
 class SelfCheck:
     """A question rendered as a ``<div class="self-check">`` that ``brbook.js`` brings to life."""
@@ -70,6 +89,7 @@ class SelfCheck:
     salt: str
     options: Sequence[tuple[str, str]] = ()  # (label, masked feedback)
     explanation: str = ""
+    worked: str = ""  # masked; a number self-check shows it once answered right
     step: float = 1.0
     unit: str = ""
     hint: str = ""
@@ -102,6 +122,8 @@ class SelfCheck:
                          f'<input type="text" inputmode="decimal" id="{self.ident}-n" autocomplete="off">{unit}')
         parts.append('<button type="button" class="self-check-submit">Check</button>')
         parts.append('<p class="self-check-feedback" role="status" aria-live="polite"></p>')
+        if self.worked:
+            parts.append(f'<p class="self-check-worked" hidden data-masked="{self.worked}"></p>')
         if self.explanation:
             parts.append(f'<p class="self-check-explanation" hidden data-masked="{self.explanation}"></p>')
         parts.append("</div>")
@@ -113,25 +135,33 @@ def choice(question: str, options: Mapping[str, str], answer: str, explanation: 
 
     Args:
         question: the question as shown.
-        options: each option's label mapped to the feedback shown when it is chosen.
+        options: each option's label mapped to the feedback shown when it is chosen; they are
+            shown in the fixed shuffle of :func:`shuffled`, not in this order.
         answer: the label of the right option.
         explanation: shown after a right answer or after three tries.
     """
     if answer not in options:
         raise ValueError(f"the answer {answer!r} is not one of the options")
+    if len({normalise(label) for label in options}) != len(options):
+        raise ValueError("two options are the same once normalised")
+    if explanation and normalise(options[answer]) == normalise(explanation):
+        raise ValueError("the right option's feedback repeats the explanation: the reader would see it twice")
     salt = _salt(question)
-    masked = [(label, mask(salt, "feedback|" + normalise(label), fb)) for label, fb in options.items()]
+    masked = [(label, mask(salt, "feedback|" + normalise(label), options[label]))
+              for label in shuffled(question, list(options))]
     return SelfCheck(question=question, kind="choice", salt=salt, options=masked,
                      answer_digest=answer_hash(salt, normalise(answer)),
                      explanation=mask(salt, "explain", explanation) if explanation else "")
 
 
 def number(question: str, answer: float, tolerance: float, unit: str = "", hint: str = "",
-           explanation: str = "") -> SelfCheck:
+           explanation: str = "", worked: str = "") -> SelfCheck:
     """A numeric self-check: an answer within ``tolerance`` of ``answer`` counts as right.
 
     The page stores the hash of ``round(answer / tolerance)``; the browser accepts an
     input whose floor or ceiling on that grid matches, i.e. within one grid step.
+    ``worked`` (build it with :func:`worked`, from the data) is shown only once the
+    reader's answer is right, so the sum that gives the answer is not a give-away.
     """
     if tolerance <= 0:
         raise ValueError("tolerance must be positive")
@@ -139,7 +169,23 @@ def number(question: str, answer: float, tolerance: float, unit: str = "", hint:
     key = str(math.floor(answer / tolerance + 0.5))
     return SelfCheck(question=question, kind="number", salt=salt, answer_digest=answer_hash(salt, key),
                      step=tolerance, unit=unit, hint=mask(salt, "hint", hint or "Check the figure again."),
-                     explanation=mask(salt, "explain", explanation) if explanation else "")
+                     explanation=mask(salt, "explain", explanation) if explanation else "",
+                     worked=mask(salt, "worked", worked) if worked else "")
+
+
+def figure(value: float) -> str:
+    """A figure for a worked sum: whole numbers without ``.0``, others to at most two decimals."""
+    value = round(float(value), 2)
+    return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")
+
+
+def worked(expression: str, **values: float) -> str:
+    """The working of a number self-check, with every figure taken from the data, e.g.
+
+    ``worked("{before} − {after} = {result} cadets", before=447, after=374, result=73)``
+    gives "Worked: 447 − 374 = 73 cadets".
+    """
+    return "Worked: " + expression.format(**{k: figure(v) for k, v in values.items()})
 
 
 def which_source(excerpt_id: str, explanation: str = "") -> SelfCheck:
