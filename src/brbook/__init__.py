@@ -7,4 +7,7 @@ explorers), ``reference`` (generated reference pages), ``book`` (chapter set-up 
 ``assets`` (vendored browser libraries) and ``cli`` (the ``brbook`` command).
 """
 
-__version__ = "0.1.0"
+from brbook.edition import version as _version
+
+__version__ = _version()
+"""The book's version, from ``pyproject.toml`` (see ``brbook.edition``)."""

@@ -18,13 +18,14 @@ import nbformat
 import yaml
 
 from brbook.assets import chapter_name
+from brbook.edition import VERSION_FILE, version
 from brbook.layout import BUNDLE_MARKER
 
 FOLDER = "belarus-russia-notebooks"
 RUNTIME = ["pandas", "pandera", "altair", "ipywidgets", "ipykernel", "jupytext", "nbformat"]
 """What the package needs to run in a notebook; pinned to the versions the book is built with."""
-SKIPPED = ("book/exercises", "book/reference/")
-"""Table-of-contents pages left out: the exercise list (the notebooks are in the bundle) and reference pages."""
+SKIPPED = ("book/exercises", "book/reference/", "book/about/")
+"""Table-of-contents pages left out: the exercise list (the notebooks are in the bundle), reference and about pages."""
 
 README = """# Belarus and Russia: reading the sources (student notebooks)
 
@@ -46,7 +47,9 @@ JupyterLab with Python 3.11 and the libraries in `requirements.txt`:
 
 On a class JupyterHub, upload and unzip the whole folder; keep the files together.
 
-Built on {built} from the book's repository.
+Version {version} of the book, built on {built} from its repository. The code is under the MIT
+licence; the chapters, exercises and data under CC BY 4.0 (see LICENSE-CONTENT.md). The quoted
+excerpts remain their authors' and publishers' work and are not covered by that licence.
 """
 
 
@@ -76,12 +79,16 @@ def build(root: Path, student_notebooks: Path, out: Path) -> list[str]:
     if not exercises:
         raise FileNotFoundError(f"no student notebooks in {student_notebooks}: run `make exercises` first")
     entries: dict[str, bytes | str] = {
-        BUNDLE_MARKER: f"brbook student bundle, built {date.today().isoformat()}\n",
-        "README.md": README.format(built=date.today().isoformat()),
+        BUNDLE_MARKER: f"brbook student bundle, version {version()}, built {date.today().isoformat()}\n",
+        VERSION_FILE: f"{version()}\n",
+        "README.md": README.format(built=date.today().isoformat(), version=version()),
+        "LICENSE": (root / "LICENSE").read_bytes(),
+        "LICENSE-CONTENT.md": (root / "LICENSE-CONTENT.md").read_bytes(),
         "requirements.txt": requirements(),
     }
     for n, source in enumerate(chapter_sources(root), start=1):
         notebook = jupytext.read(source)
+        notebook.metadata.setdefault("brbook", {})["version"] = version()
         entries[f"{n:02d}-{chapter_name(source)}.ipynb"] = nbformat.writes(notebook)
     for path in exercises:
         entries[f"exercise-{path.name}"] = path.read_bytes()

@@ -1,0 +1,97 @@
+"""The edition: one version everywhere it appears, the licences stated, the citation file valid."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+import brbook
+from brbook import bundle, edition
+
+from .conftest import ROOT
+
+VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+UV = ROOT / ".tools" / "bin" / "uv"
+CFFCONVERT = ["tool", "run", "--from", "cffconvert==2.0.0", "cffconvert", "--validate", "-i"]
+
+
+def test_package_and_citation_carry_the_pyproject_version():
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert brbook.__version__ == edition.version() == VERSION
+    assert cff["version"] == VERSION and cff["references"][0]["version"] == VERSION
+    assert f"## {VERSION} " in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+def test_every_page_footer_names_version_date_and_licences(built_html: Path):
+    pages = sorted(built_html.rglob("*.html"))
+    assert len(pages) > 10
+    for path in pages:
+        if path.name in ("search.html", "genindex.html"):
+            continue
+        footer = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").select_one(".brbook-edition")
+        assert footer is not None, path
+        text = footer.get_text(" ", strip=True)
+        assert text.startswith(f"Version {VERSION}, built 20"), (path, text)
+        assert "MIT" in text and "CC BY 4.0" in text and "not covered by the book's licence" in text
+
+
+def test_downloadable_chapter_notebooks_record_the_version(built_html: Path):
+    notebooks = sorted((built_html / "chapters").glob("*.ipynb"))
+    assert notebooks
+    for path in notebooks:
+        assert json.loads(path.read_text(encoding="utf-8"))["metadata"]["brbook"]["version"] == VERSION, path
+
+
+def test_how_to_cite_page_gives_both_citations_and_links_the_sources(built_html: Path):
+    soup = BeautifulSoup((built_html / "book" / "about" / "how-to-cite.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    bibtex = [pre.get_text() for pre in soup.select("pre.brbook-bibtex")]
+    assert len(bibtex) == 2 and all(f"version = {{{VERSION}}}" in b for b in bibtex)
+    assert "@misc{brbook-book-" in bibtex[0] and "@misc{brbook-dataset-" in bibtex[1]
+    assert any(a.get("href", "").endswith("bibliography.html") for a in soup.select("a"))
+    assert "not covered by the book's licence" in soup.select_one(".brbook-licence").get_text()
+    changes = (built_html / "book" / "about" / "changelog.html").read_text(encoding="utf-8")
+    assert f"{VERSION} (" in changes
+
+
+def test_bundle_records_the_version_and_the_licences(tmp_path: Path):
+    zipped = ROOT / "_build" / "student-bundle.zip"
+    if not zipped.exists():
+        pytest.fail("_build/student-bundle.zip is missing: run `make bundle` (make test does it first)")
+    with zipfile.ZipFile(zipped) as archive:
+        archive.extractall(tmp_path)
+    top = tmp_path / bundle.FOLDER
+    assert (top / edition.VERSION_FILE).read_text().strip() == VERSION
+    assert "MIT License" in (top / "LICENSE").read_text() and "CC BY 4.0" in (top / "LICENSE-CONTENT.md").read_text()
+    for path in top.glob("[0-9][0-9]-*.ipynb"):
+        assert json.loads(path.read_text(encoding="utf-8"))["metadata"]["brbook"]["version"] == VERSION, path
+    probe = subprocess.run([sys.executable, "-c", "import brbook; print(brbook.__version__, brbook.__file__)"],
+                           cwd=top, capture_output=True, text=True, check=True)
+    reported, location = probe.stdout.split()
+    assert reported == VERSION and Path(location).is_relative_to(top)
+
+
+def test_wheel_carries_the_version(tmp_path: Path):
+    subprocess.run([str(UV), "build", "--wheel", "--out-dir", str(tmp_path), str(ROOT)],
+                   check=True, capture_output=True)
+    assert [p.name for p in tmp_path.glob("*.whl")] == [f"brbook-{VERSION}-py3-none-any.whl"]
+
+
+def test_citation_file_is_valid_and_the_check_can_fail(tmp_path: Path):
+    good = subprocess.run([str(UV), *CFFCONVERT, str(ROOT / "CITATION.cff")], capture_output=True, text=True)
+    assert good.returncode == 0 and "valid" in good.stdout, good.stdout + good.stderr
+    broken = tmp_path / "CITATION.cff"
+    shutil.copy(ROOT / "CITATION.cff", broken)
+    broken.write_text(broken.read_text().replace("authors:\n  - name: The brbook contributors\nversion",
+                                                 "version", 1))
+    bad = subprocess.run([str(UV), *CFFCONVERT, str(broken)], capture_output=True, text=True)
+    assert bad.returncode != 0
