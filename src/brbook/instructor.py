@@ -45,6 +45,53 @@ def _value(value) -> str:
     return html.escape(json.dumps(value, ensure_ascii=False))
 
 
+KIND_LABELS = {
+    "attribution": "attribution: who said it, in what role",
+    "dating": "dating and sequence, from the text itself",
+    "evidence": "claim and evidence: which excerpt supports or undercuts a claim",
+    "comparability": "comparability: can these figures be compared, and why not",
+    "perspective": "perspective: which source's position explains a framing",
+    "forecast": "forecast against outcome",
+    "contradiction": "internal contradiction",
+    "data": "data literacy",
+}
+
+
+def _evidence_item(evidence_id: str) -> str:
+    """One justifying id with what it says: the excerpt's quotation, the fact's sentence or the event."""
+    from brbook import data
+    from brbook.excerpts import BIBLIOGRAPHY_PAGE, excerpt_item, link_to
+
+    code = f"<code>{html.escape(evidence_id)}</code>"
+    excerpts = data.excerpts().set_index("excerpt_id", drop=False)
+    if evidence_id in excerpts.index:
+        return excerpt_item(excerpts.loc[evidence_id])
+    facts = data.facts().set_index("fact_id", drop=False)
+    events = data.events().set_index("event_id", drop=False)
+    if evidence_id in facts.index:
+        row, kind = facts.loc[evidence_id], "fact"
+        what = f"{row['subject']}: {row['value']:g} {row['unit']} ({row['period']})"
+    elif evidence_id in events.index:
+        row, kind = events.loc[evidence_id], "event"
+        what = f"{data.date_label(row['date'].strftime('%Y-%m-%d'))}: {row['title']}"
+    else:
+        return f'<li class="evidence-missing">{code}: not in data/</li>'
+    href = html.escape(link_to(BIBLIOGRAPHY_PAGE, f"source-{row['source_id']}"))
+    return (f'<li class="evidence-{kind}" data-{kind}="{html.escape(evidence_id)}">{code} ({kind}) '
+            f"{html.escape(what)}: <q>{html.escape(' '.join(str(row['quote']).split()))}</q> &middot; "
+            f'<a href="{href}">{html.escape(data.cite(row["source_id"]))}</a></li>')
+
+
+def _justification(question: dict) -> str:
+    kind = question.get("kind")
+    label = (f"<p><strong>Kind</strong>: <span class=\"question-kind\" data-kind=\"{html.escape(kind)}\">"
+             f"{html.escape(KIND_LABELS.get(kind, kind))}</span></p>") if kind else ""
+    items = "".join(_evidence_item(e) for e in question.get("evidence") or [])
+    evidence = (f'<div class="solution-evidence"><p><strong>Justified by</strong> (in <code>data/</code>):</p>'
+                f"<ul>{items}</ul></div>") if items else ""
+    return label + evidence
+
+
 def _answer_box(question: dict, expected: dict) -> str:
     checker = question["checker"]
     rows = "".join(f"<li><code>{html.escape(name)}</code> = <code>{_value(expected[name])}</code></li>"
@@ -55,11 +102,27 @@ def _answer_box(question: dict, expected: dict) -> str:
     wrong = f"<p>Known wrong answers and their feedback:</p><ul>{wrong}</ul>" if wrong else ""
     return (f'<div class="solution-answer" data-question="{question["id"]}"><p><strong>Accepted answer'
             f"{tolerance}</strong>, checked as <em>{html.escape(checker['kind'])}</em>:</p><ul>{rows}</ul>"
-            f"{wrong}</div>")
+            f"{wrong}{_justification(question)}</div>")
+
+
+def _rubric_box(question: dict) -> str:
+    """A written question's rubric (criteria with points), what a full answer contains, its evidence."""
+    rubric = question.get("rubric") or []
+    rows = "".join(f"<tr><td>{html.escape(r['criterion'])}</td><td>{r['points']:g}</td></tr>" for r in rubric)
+    table = (f"<table class=\"rubric\"><thead><tr><th>Criterion</th><th>Points</th></tr></thead>"
+             f"<tbody>{rows}</tbody></table>") if rows else ""
+    full = (f'<p><strong>A full answer</strong>: {html.escape(question["full_answer"])}</p>'
+            if question.get("full_answer") else "")
+    return (f'<div class="solution-rubric solution-manual" data-question="{html.escape(question["id"])}">'
+            f"<p><strong>Rubric</strong> ({question['points']:g} points, graded by hand):</p>{table}{full}"
+            f"{_justification(question)}</div>")
 
 
 def solutions(name: str) -> HTML:
     """One exercise notebook with its reference solutions, accepted answers and rubrics, for instructors.
+
+    Each question shows its kind and the excerpts, facts or events that justify its answer, quoted;
+    each written question its rubric and what a full answer contains.
 
     The accepted values are those of the answer key that grades the class (``make exercises``), so
     this page and the gradebook cannot disagree.
@@ -69,6 +132,7 @@ def solutions(name: str) -> HTML:
         raise FileNotFoundError(f"no answer key {key_file}: run `make exercises` first")
     key = json.loads(key_file.read_text(encoding="utf-8"))
     questions = {q["id"]: q for q in key["questions"]}
+    manual = {m["id"]: m for m in key.get("manual", [])}
     exercise = load(SOURCES / f"{name}.md")
     parts = []
     for cell in exercise.notebook.cells:
@@ -82,6 +146,8 @@ def solutions(name: str) -> HTML:
         qid = cell.metadata.get("question")
         if qid in questions:
             parts.append(_answer_box(questions[qid], key["expected"]))
+        elif qid in manual:
+            parts.append(_rubric_box(manual[qid]))
     return HTML(f'<section class="exercise-solutions" data-exercise="{name}">'
                 f"<h2>{html.escape(exercise.title)}</h2>{''.join(parts)}</section>")
 
