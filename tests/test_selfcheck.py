@@ -164,3 +164,32 @@ def test_built_book_self_checks_cannot_be_beaten_without_reading(built_html):
     detail = f"{len(checks)} checks; right option longest in {longest:.0%}; at each place {places}"
     assert longest <= 1 / 3, detail
     assert max(places.values()) <= 1 / 3, detail
+
+
+# ---------- disagreements: feedback for every option, said once ----------
+
+def disagreement_row(**extra):
+    import pandas as pd
+
+    return pd.Series({"option_list": ["Right reading", "Wrong reading", "Other wrong reading"],
+                      "answer": "Right reading", "explanation": "Because of the excerpts.", **extra})
+
+
+def test_disagreement_feedback_comes_from_option_feedback():
+    import json
+
+    from brbook import compare
+
+    given = {"Right reading": "Yes: the brief cites it.", "Wrong reading": "The 2016 paper says otherwise.",
+             "Other wrong reading": "That mixes up the speakers."}
+    assert compare.option_feedback(disagreement_row(option_feedback=json.dumps(given))) == given
+
+
+def test_disagreement_without_option_feedback_falls_back_and_never_repeats_the_explanation():
+    import math
+
+    from brbook import compare
+
+    feedback = compare.option_feedback(disagreement_row(option_feedback=math.nan))
+    assert feedback["Right reading"] == ""  # the explanation, revealed below, says why
+    assert "Wrong reading" in feedback["Wrong reading"] and len(set(feedback.values())) == 3
