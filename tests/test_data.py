@@ -9,11 +9,35 @@ from brbook import data
 from brbook.schema import DIMENSIONS, MAIN_DIMENSIONS
 
 
-def test_five_sources_oldest_first():
+def test_five_sources_in_the_order_they_were_complete():
     sources = data.sources()
     assert len(sources) == 5
-    assert list(sources["year"]) == sorted(sources["year"])
-    assert sources.iloc[0]["source_id"] == "article2014" and sources.iloc[-1]["source_id"] == "brief2022"
+    assert list(sources["last"]) == sorted(sources["last"])
+    # the series runs to February 2018, so it comes after the August 2016 paper, not before it
+    assert list(sources["source_id"]) == ["article2014", "paper2016", "news2016_18", "study2019", "brief2022"]
+    assert dict(zip(sources["source_id"], sources["years"], strict=True))["news2016_18"] == "2016–2018"
+
+
+def test_the_series_articles_are_dated_and_most_come_after_the_2016_paper():
+    articles = data.articles("news2016_18")
+    assert len(articles) == 15 and articles["article_id"].is_unique
+    assert list(articles["published"]) == sorted(articles["published"])
+    assert articles["published"].iloc[0] == "2016-02" and articles["published"].iloc[-1] == "2018-02"
+    assert (articles["published"] > "2016-08").sum() == 12
+
+
+def test_every_item_of_the_series_carries_its_article_date():
+    dates = set(data.articles("news2016_18")["published"])
+    for table in (data.excerpts(source="news2016_18"), data.facts(source="news2016_18"),
+                  data.events(source="news2016_18")):
+        assert set(table["published"]) <= dates and (table["published"] != "").all()
+    assert data.excerpts().set_index("excerpt_id").loc["news2016_18-x601", "published"] == "2017-11"
+
+
+def test_excerpts_of_other_sources_are_published_on_the_source_date():
+    dates = data.source_dates()
+    others = data.excerpts()[lambda f: f["source_id"] != "news2016_18"]
+    assert (others["published"] == others["source_id"].map(dates)).all()
 
 
 def test_facts_are_numeric_and_filter_by_dimension():
@@ -56,6 +80,7 @@ def test_loaders_return_copies():
 @pytest.mark.parametrize("source_id, expected", [
     ("paper2016", "Astapenia and Balkunets (2016)"), ("article2014", "Astapenia (2014)"),
     ("brief2022", "OST Research Centre et al. (2022)"),
+    ("news2016_18", "Belarus Digest and Ostrogorski Centre (2016–2018)"),
 ])
 def test_cite(source_id, expected):
     assert data.cite(source_id) == expected
@@ -94,13 +119,14 @@ def test_disagreements_cite_two_sources_in_date_order_and_quote_them_verbatim():
     table = data.disagreements()
     assert len(table) >= 6
     excerpts = data.excerpts().set_index("excerpt_id")
-    order = {s: n for n, s in enumerate(data.sources()["source_id"])}
     for row in table.itertuples():
         missing = [i for i in row.excerpt_list if i not in excerpts.index]
         assert not missing, f"{row.disagreement_id}: unknown excerpts {missing}"
         sources = [excerpts.loc[i, "source_id"] for i in row.excerpt_list]
         assert len(set(sources)) >= 2, row.disagreement_id
-        assert [order[s] for s in sources] == sorted(order[s] for s in sources), row.disagreement_id
+        # oldest first by each excerpt's own publication date (the series' articles span 2016-2018)
+        published = [data.full_date(excerpts.loc[i, "published"]) for i in row.excerpt_list]
+        assert published == sorted(published), f"{row.disagreement_id}: excerpts not in date order {published}"
         assert row.answer in row.option_list and len(row.option_list) >= 3, row.disagreement_id
         cited = normalise(" ".join(excerpts.loc[i, "text"] for i in row.excerpt_list))
         for field in (row.summary, row.explanation, row.options, row.question):

@@ -59,9 +59,27 @@ def _filter(frame: pd.DataFrame, dimension: str | None, source: str | None) -> p
     return frame
 
 
+def articles(source: str | None = None) -> pd.DataFrame:
+    """The dated articles of a source that collects several (the 2016–2018 series), oldest first."""
+    frame = _filter(_load("articles"), None, source)
+    return frame.sort_values(["published", "article_id"]).reset_index(drop=True)
+
+
 def sources() -> pd.DataFrame:
-    """The five sources, oldest first."""
-    return _load("sources").sort_values("date").reset_index(drop=True)
+    """The five sources in the order they were complete: by ``last``, the date of their latest item.
+
+    ``first`` and ``last`` are the dates of a source's earliest and latest article (both its own date
+    when it is one text), and ``years`` is the span as a reader sees it (``2016–2018``). A series is
+    ordered by its latest article, so the 2016–2018 series, most of whose articles date from
+    2017–2018, comes after the August 2016 paper.
+    """
+    frame = _load("sources")
+    spans = _load("articles").groupby("source_id")["published"].agg(["min", "max"])
+    frame["first"] = frame["source_id"].map(spans["min"]).fillna(frame["date"])
+    frame["last"] = frame["source_id"].map(spans["max"]).fillna(frame["date"])
+    first, last = frame["first"].str[:4], frame["last"].str[:4]
+    frame["years"] = first.where(first == last, first + "–" + last)
+    return frame.sort_values(["last", "date"]).reset_index(drop=True)
 
 
 def facts(dimension: str | None = None, source: str | None = None) -> pd.DataFrame:
@@ -76,10 +94,15 @@ def excerpts(dimension: str | None = None, source: str | None = None, topic: str
     if topic is not None:
         frame = frame[frame["topics"].str.split("|").apply(lambda tags: topic in tags)]
     if years is not None:
-        said = frame["said_on"].where(frame["said_on"] != "", frame["source_id"].map(source_dates()))
-        frame = frame.assign(_when=said)
+        frame = frame.assign(_when=when_said(frame))
         frame = _years(frame, "_when", years).drop(columns="_when")
     return frame.reset_index(drop=True)
+
+
+def when_said(excerpts: pd.DataFrame) -> pd.Series:
+    """Each excerpt's date (ISO text): when it was said if the source gives it, else when it was
+    published (its article's date for the series, not the source's first year)."""
+    return excerpts["said_on"].where(excerpts["said_on"] != "", excerpts["published"])
 
 
 def events(dimension: str | None = None, source: str | None = None,
@@ -174,7 +197,10 @@ def source_notes(source: str | None = None) -> pd.DataFrame:
 
 
 def source_dates() -> dict[str, str]:
-    """Each source's publication date (ISO text), by id."""
+    """Each source's publication date (ISO text), by id; for the series, its first article's.
+
+    To date or order an item, use its ``published`` column (or :func:`when_said`) instead.
+    """
     table = _load("sources")
     return dict(zip(table["source_id"], table["date"], strict=True))
 
@@ -203,7 +229,13 @@ def cite(source_id: str) -> str:
         names = ["“" + " ".join(words[:4]) + ("…”" if len(words) > 4 else "”")]
     who = names[0] if len(names) == 1 else (
         f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
-    return f"{who} ({row['date'][:4]})"
+    return f"{who} ({source_years()[source_id]})"
+
+
+def source_years() -> dict[str, str]:
+    """Each source's year, or span of years for a series (``2016–2018``), by id."""
+    table = sources()
+    return dict(zip(table["source_id"], table["years"], strict=True))
 
 
 def fact(fact_id: str) -> pd.Series:

@@ -37,8 +37,9 @@ def link_to(page: str, anchor: str = "") -> str:
 
 
 def _provenance(row: pd.Series, source_date: str) -> tuple[str, str, str]:
-    """When it was said (else the source's date), the link to the source's entry, the short citation."""
-    when = row["said_on"] or source_date
+    """When it was said (else when it was published: its article's date in the series, else the
+    source's date), the link to the source's entry, the short citation."""
+    when = row["said_on"] or row.get("published", "") or source_date
     href = html.escape(link_to(BIBLIOGRAPHY_PAGE, f"source-{row['source_id']}"))
     return when, href, html.escape(book_data.cite(row["source_id"]))
 

@@ -128,6 +128,34 @@ def check_table(path: Path, texts: dict[str, str]) -> Iterator[Mismatch]:
                                    f"{row['value']} is not written in the quote and no conversion explains it")
 
 
+def article_starts(text: str, titles: Iterable[str]) -> list[int]:
+    """Where each article of a collection begins in its normalised source text.
+
+    Titles are searched in the order given, each after the previous one, so a title
+    quoted earlier in the text is not mistaken for the article's own heading.
+
+    Raises:
+        ValueError: naming a title that is not found (in that order).
+    """
+    starts, at = [], 0
+    for title in titles:
+        found = text.find(normalise(title), at)
+        if found < 0:
+            raise ValueError(f"article title not found in order: {title!r}")
+        starts.append(found)
+        at = found + 1
+    return starts
+
+
+def article_index(quote: str, text: str, starts: list[int]) -> int | None:
+    """Index of the article (in ``starts``) whose text holds ``quote``; ``None`` if not found."""
+    pieces = fragments(quote)
+    where = text.find(pieces[0]) if pieces else -1
+    if where < 0:
+        return None
+    return max(i for i, s in enumerate(starts) if s <= where) if where >= starts[0] else None
+
+
 def check_all(data_dir: Path, seeds_dir: Path, tables: Iterable[str] = QUOTED_COLUMNS) -> list[Mismatch]:
     """Check every quoted table in ``data_dir`` against the seeds."""
     texts = seed_texts(seeds_dir, data_dir / "sources.csv")

@@ -8,6 +8,7 @@ so that a bad value is reported where it stands, not lost in a type conversion.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,16 @@ MAIN_DIMENSIONS = ("military", "economy", "foreign_policy", "media")
 GLOSSARY_KINDS = ("person", "organisation", "place", "concept", "programme")
 DATE_PRECISIONS = ("day", "month", "year")
 NOTE_ISSUES = ("typo", "date", "contradiction", "figure", "garbled", "other")
+CLAIMS = ("reported", "statement", "disputed")
+DISAGREEMENT_KINDS = ("judgement", "reconcile")
+"""``judgement``: the sources' evidence favours one account; ``reconcile``: the accounts can both stand."""
+AUTHORSHIP_ROLES = ("author", "contributor", "publisher", "funder", "partner", "affiliation", "moderator",
+                    "speaker", "acknowledged", "informant", "cited")
+"""What a person or organisation is to a source: see the ``role`` column of authorship.csv."""
+ENTITY_KINDS = ("person", "organisation", "not_stated")
+VERDICTS = ("held", "did_not_hold", "partly", "not_reported")
+"""How a forecast fared by the 2022 brief: see the ``verdict`` column of forecasts.csv."""
+"""How an event stands in its source: see the ``claim`` column of events.csv."""
 
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 ISO_DATE_OR_PARTIAL = r"^\d{4}(-\d{2}(-\d{2})?)?$"
@@ -116,20 +127,33 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
             "conversion": _text("Empty, or how a verbal quantity became the number.", required=False),
             "series": _text("Groups comparable figures for one chart (e.g. pilot_flying_hours); often empty.",
                             required=False),
-            "label": _text("Short label of the figure within its series (e.g. 2016); often empty.",
-                           required=False),
+            "label": _text("Short label of the figure within its series (e.g. 2016); often empty. Never a "
+                           "year the source does not give.", required=False),
+            "published": _iso_date("When the item was published, as precisely as the text allows: the source's own "
+                                   "date (sources.csv), or for a source of several articles (articles.csv) the "
+                                   "date of the article that holds the quote. Order items by this, not by the "
+                                   "source's date.", partial=True),
         }),
         "excerpts.csv": frame("excerpts.csv", "Verbatim passages quoted in the chapters.", {
             "excerpt_id": _identifier("Unique id, <source>-x###."),
             "source_id": _source_ref(known),
             "dimension": _one_of(DIMENSIONS, "Which dimension of the relationship it belongs to."),
             "section": _text("Section heading of the source where it stands."),
-            "speaker": _text("Who says it: the authors, or the person they quote."),
-            "said_on": _iso_date("When the speaker said it, where the source gives it.", partial=True,
+            "speaker": _text("Whose words the whole passage is. The source's authors (or the source's name "
+                             "where it names none) when they write it, including when they report or paraphrase "
+                             "someone; a quoted person only when every word of the passage is that person's "
+                             "quoted words. When the authors' words surround a quotation, the speaker is the "
+                             "authors and `context` names the person quoted."),
+            "said_on": _iso_date("When the speaker said it, where the source gives it; empty when the speaker is "
+                                 "the source's authors (then `published` dates it).", partial=True,
                                  required=False),
             "text": _text("The passage, verbatim; an omission is written […]."),
-            "context": _text("One neutral sentence on what the passage is about."),
+            "context": _text("One neutral sentence on what the passage is about; names anyone quoted in it."),
             "topics": _text("Topic tags, |-separated (airbase, crimea, subsidies, ...)."),
+            "published": _iso_date("When the item was published, as precisely as the text allows: the source's own "
+                                   "date (sources.csv), or for a source of several articles (articles.csv) the "
+                                   "date of the article that holds the quote. Order items by this, not by the "
+                                   "source's date.", partial=True),
         }),
         "events.csv": frame("events.csv", "Dated events 2013–2022, each with the sentence that reports it.", {
             "event_id": _identifier("Unique id, <source>-e###."),
@@ -143,6 +167,16 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
             "description": _text("One neutral sentence."),
             "source_id": _source_ref(known),
             "quote": _text("The sentence that reports it, verbatim."),
+            "claim": _one_of(CLAIMS, "How the source stands behind it: `reported` (its authors state it happened), "
+                             "`statement` (the event is what someone said, and the title names who said it), "
+                             "`disputed` (someone's claim that the source's authors doubt or contradict; the "
+                             "title names who claims it). A `reported` event never rests on a disputed claim."),
+            "disputed_by": _text("For a `disputed` event: who disputes it and their words, quoted verbatim from "
+                                 "the source; empty otherwise.", required=False),
+            "published": _iso_date("When the item was published, as precisely as the text allows: the source's own "
+                                   "date (sources.csv), or for a source of several articles (articles.csv) the "
+                                   "date of the article that holds the quote. Order items by this, not by the "
+                                   "source's date.", partial=True),
         }),
         "glossary.csv": frame("glossary.csv", "People, organisations, places, concepts and programmes.", {
             "term": _text("The book's spelling (Lukashenka, Makei).", unique=True),
@@ -163,6 +197,59 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
             "options": _text("Answer options, |-separated."),
             "answer": _text("The best-supported option, exactly as written in options."),
             "explanation": _text("Why, shown after a right answer."),
+            "kind": _one_of(DISAGREEMENT_KINDS, "`judgement` when the evidence in the sources favours one account "
+                            "and the answer says which and why (who was placed to know, what each cites, what a "
+                            "later source shows); `reconcile` when both accounts can stand (different moments, "
+                            "measures or meanings)."),
+            "option_feedback": _text("A JSON object mapping every option, exactly as written in `options`, to its "
+                                     "own feedback: why that reading is right or wrong, shown when a reader picks "
+                                     "it.", pa.Check(lambda s: s.map(_is_feedback_object),
+                                                     error="must be a JSON object of non-empty strings")),
+        }),
+        "authorship.csv": frame("authorship.csv", "Who made each source, as the sources present themselves: "
+                                "authors, publishers, funders, and the people they thank, quote and cite. One row "
+                                "per source, person or organisation, and role.", {
+            "source_id": _source_ref(known),
+            "entity": _text("The book's spelling of the person or organisation, the same in every source, so that "
+                            "rows link across sources; `not stated` where the source names nobody in that role."),
+            "as_printed": _text("The name exactly as this source prints it (another spelling or script is kept)."),
+            "kind": _one_of(ENTITY_KINDS, "Whether the entity is a person or an organisation (`not_stated`: the "
+                            "source names none)."),
+            "role": _one_of(AUTHORSHIP_ROLES, "What the entity is to this source: `author`, `contributor` (an "
+                            "organisation named as making it), `publisher`, `funder`, `partner` (helped realise it "
+                            "or supplied material), `affiliation` (an author's or speaker's institution), "
+                            "`moderator` and `speaker` (of an event the source recaps), `acknowledged` (thanked), "
+                            "`informant` (quoted or interviewed), `cited` (wrote or published a work it cites)."),
+            "description": _text("What the source says about the entity in this role, attributed; nothing from "
+                                 "outside the source."),
+            "location": _text("Where in the source (section, footnote or page part)."),
+            "evidence": _text("The words of the source that show it, verbatim (checked against the source text)."),
+            "note": _text("Empty, or a caution: another spelling, a link the text does not establish.",
+                          required=False),
+        }),
+        "forecasts.csv": frame("forecasts.csv", "Forecasts of the 2014, 2016 and 2019 sources set beside what a "
+                               "later source reports, with a verdict drawn only from the texts.", {
+            "forecast_id": _identifier("Unique id, <source>-p###, the source being the one that forecasts."),
+            "source_id": _source_ref(known, "The source that makes the forecast (sources.csv)."),
+            "forecast": _text("What is forecast, attributed, in neutral words; the source's hedges kept."),
+            "hedge": _text("The source's own hedging words, verbatim (\"seem unlikely\"); empty when it states the "
+                           "forecast flatly.", required=False),
+            "forecast_excerpts": _text("Excerpts of the forecasting source that state it, |-separated."),
+            "outcome_excerpts": _text("Excerpts of a later source that report what came of it, |-separated."),
+            "verdict": _one_of(VERDICTS, "`held`, `did_not_hold`, `partly`, or `not_reported` (the later source "
+                               "does not say); judged only from the texts."),
+            "reason": _text("Why the verdict, citing what the later source says; no outside knowledge."),
+        }),
+        "articles.csv": frame("articles.csv", "The articles of a source that collects several (the 2016–2018 "
+                              "news series), each dated.", {
+            "article_id": _identifier("Unique id, <source>-a###, in the order the articles stand in the source."),
+            "source_id": _source_ref(known),
+            "title": _text("The article's title exactly as printed; it locates the article in the source text."),
+            "published": _iso_date("When the article appeared, as precisely as the text allows. Where it prints "
+                                   "no date, the month of the latest event it reports (it appeared then or "
+                                   "later).", partial=True),
+            "date_basis": _text("How the date is known: stated, or 'not stated;' and the source's words that "
+                                "fix it."),
         }),
         "source_notes.csv": frame("source_notes.csv", "The sources' own slips, kept verbatim in quotes.", {
             "source_id": _source_ref(known),
@@ -237,7 +324,53 @@ def validate_dir(data_dir: Path) -> list[Problem]:
             problems.extend(_problems_from(name, errors))
     if "disagreements.csv" in frames and "excerpts.csv" in frames:
         problems.extend(_disagreement_problems(frames["disagreements.csv"], frames["excerpts.csv"]))
+    if "forecasts.csv" in frames and "excerpts.csv" in frames:
+        problems.extend(_forecast_problems(frames["forecasts.csv"], frames["excerpts.csv"]))
+    if "sources.csv" in frames and "articles.csv" in frames:
+        for name in ("excerpts.csv", "facts.csv", "events.csv"):
+            if name in frames:
+                problems.extend(_published_problems(name, frames[name], frames["sources.csv"], frames["articles.csv"]))
+    if "events.csv" in frames:
+        problems.extend(_claim_problems(frames["events.csv"]))
     return problems
+
+
+def _published_problems(name: str, table: pd.DataFrame, sources: pd.DataFrame,
+                        articles: pd.DataFrame) -> list[Problem]:
+    """An item's ``published`` is its source's date, or for a source of articles one of their dates.
+
+    Which article holds which quote needs the source texts; ``brbook data provenance`` and the
+    tests check that.
+    """
+    if "published" not in table or "source_id" not in table:
+        return []
+    dates = dict(zip(sources.get("source_id", []), sources.get("date", []), strict=True))
+    article_dates: dict[str, set[str]] = {}
+    for source_id, published in zip(articles.get("source_id", []), articles.get("published", []), strict=True):
+        article_dates.setdefault(source_id, set()).add(published)
+    found = []
+    for n, (source_id, published) in enumerate(zip(table["source_id"], table["published"], strict=True), start=2):
+        if not published or source_id not in dates:
+            continue  # the column checks report these
+        allowed = article_dates.get(source_id, {dates[source_id]})
+        if published not in allowed:
+            what = "one of its articles' dates (articles.csv)" if source_id in article_dates else \
+                f"the source's date {dates[source_id]}"
+            found.append(Problem(name, n, "published", f"{published!r} is not {what}"))
+    return found
+
+
+def _claim_problems(events: pd.DataFrame) -> list[Problem]:
+    """A disputed event says who disputes it; no other event carries a dispute."""
+    if "claim" not in events or "disputed_by" not in events:
+        return []
+    found = []
+    for n, (claim, disputed_by) in enumerate(zip(events["claim"], events["disputed_by"], strict=True), start=2):
+        if claim == "disputed" and not disputed_by.strip():
+            found.append(Problem("events.csv", n, "disputed_by", "a disputed event must say who disputes it"))
+        elif claim != "disputed" and disputed_by.strip():
+            found.append(Problem("events.csv", n, "claim", "an event with disputed_by must be claim=disputed"))
+    return found
 
 
 def _disagreement_problems(disagreements: pd.DataFrame, excerpts: pd.DataFrame) -> list[Problem]:
@@ -254,6 +387,46 @@ def _disagreement_problems(disagreements: pd.DataFrame, excerpts: pd.DataFrame) 
             found.append(Problem(name, n, "excerpt_ids", "must cite excerpts from at least 2 sources"))
         if row.get("answer") not in str(row.get("options", "")).split("|"):
             found.append(Problem(name, n, "answer", "must be one of the options, exactly as written"))
+        feedback = _is_feedback_object(str(row.get("option_feedback", "")), parsed=True)
+        options = set(str(row.get("options", "")).split("|"))
+        if isinstance(feedback, dict) and set(feedback) != options:
+            missing, extra = sorted(options - set(feedback)), sorted(set(feedback) - options)
+            found.append(Problem(name, n, "option_feedback", "must give feedback for exactly the options"
+                                 + (f"; missing: {', '.join(missing)}" if missing else "")
+                                 + (f"; not an option: {', '.join(extra)}" if extra else "")))
+    return found
+
+
+def _is_feedback_object(text: str, parsed: bool = False) -> bool | dict | None:
+    """True (or, with ``parsed``, the dict) when ``text`` is a JSON object of non-empty strings."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None if parsed else False
+    good = isinstance(value, dict) and all(isinstance(v, str) and v.strip() for v in value.values())
+    if parsed:
+        return value if good else None
+    return good
+
+
+def _forecast_problems(forecasts: pd.DataFrame, excerpts: pd.DataFrame) -> list[Problem]:
+    """Rules across tables: a forecast quotes its own source; its outcome comes from a later source."""
+    name = "forecasts.csv"
+    known = {r["excerpt_id"]: r for r in excerpts.to_dict("records")} if "excerpt_id" in excerpts else {}
+    found = []
+    for n, row in enumerate(forecasts.to_dict("records"), start=2):
+        said = [i for i in str(row.get("forecast_excerpts", "")).split("|") if i]
+        later = [i for i in str(row.get("outcome_excerpts", "")).split("|") if i]
+        for column, ids in (("forecast_excerpts", said), ("outcome_excerpts", later)):
+            unknown = [i for i in ids if i not in known]
+            if unknown:
+                found.append(Problem(name, n, column, f"unknown excerpt id(s): {', '.join(unknown)}"))
+        if any(i in known and known[i]["source_id"] != row.get("source_id") for i in said):
+            found.append(Problem(name, n, "forecast_excerpts", "must all come from the forecasting source"))
+        newest = max((str(known[i].get("published", "")) for i in said if i in known), default="")
+        if any(i in known and (known[i]["source_id"] == row.get("source_id")
+                               or str(known[i].get("published", "")) <= newest) for i in later):
+            found.append(Problem(name, n, "outcome_excerpts", "must come from a source published after the forecast"))
     return found
 
 
