@@ -27,7 +27,6 @@ import html
 import json
 import os
 import re
-import sys
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,8 +50,6 @@ _ASSIGNMENT = re.compile(r"^(?P<target>[A-Za-z_][\w\s,\[\]'\".]*?)\s*=(?!=)")
 QUESTION_KINDS = ("attribution", "dating", "evidence", "comparability", "perspective", "forecast",
                   "contradiction", "data")
 """What a question asks the student to do with the sources; ``data`` is the only non-interpretive kind."""
-MIGRATING = True
-"""While issue 16's rewrite is under way the build prints format problems instead of failing."""
 EVIDENCE_ID = re.compile(r"\b(?:article2014|paper2016|news2016_18|study2019|brief2022)-[xfe]\d+\b")
 
 
@@ -465,9 +462,7 @@ def build(out: Path, sources: Path = SOURCES, runner=None) -> list[str]:
     for path in sorted(sources.glob("*.md")):
         exercise = load(path)
         problems = validate(exercise, ids)
-        if problems and MIGRATING:
-            print("\n".join(problems), file=sys.stderr)
-        elif problems:
+        if problems:
             raise ValueError("exercise sources break the format (docs: brbook.exercises.validate):\n  "
                              + "\n  ".join(problems))
         run = runner([KEY_PRELUDE, *code_cells(exercise.notebook)], exercise.answer_names)
@@ -476,9 +471,7 @@ def build(out: Path, sources: Path = SOURCES, runner=None) -> list[str]:
             raise RuntimeError(f"{path.name}: the reference solution failed: missing {missing}, "
                                f"errors {run.errors}")
         problems = validate_answers(exercise, run.answers)
-        if problems and MIGRATING:
-            print("\n".join(problems), file=sys.stderr)
-        elif problems:
+        if problems:
             raise ValueError("exercise answers break the format:\n  " + "\n  ".join(problems))
         checks = student_checks(exercise, run.answers)
         nbformat.write(student_notebook(exercise, checks), student_dir / f"{exercise.name}.ipynb")
