@@ -232,18 +232,17 @@ AUTHOR_SPEAKERS = r"^(?:authors?|representatives) of |^Ryhor Astapenia|^Siarhei 
 def actors(excerpts: pd.DataFrame, *, title: str, description: str) -> Figure:
     """Who said what, when: one row per person or body the sources quote, one mark per statement.
 
-    A statement is placed on the date the source gives for it, or else on the source's own date,
-    shown as an open mark. A topic dropdown filters the statements and a checkbox keeps only the
-    dated ones; the tooltip carries the words.
+    A statement is placed on the date the source gives for it, or else on the date of its text
+    (for the series, its article's date), shown as an open mark. A topic dropdown filters the
+    statements and a checkbox keeps only the dated ones; the tooltip carries the words.
     """
     quoted = excerpts[~excerpts["speaker"].str.contains(AUTHOR_SPEAKERS, regex=True)].copy()
-    dates = book_data.source_dates()
     quoted["dated"] = quoted["said_on"] != ""
-    when = quoted["said_on"].where(quoted["dated"], quoted["source_id"].map(dates))
+    when = book_data.when_said(quoted)  # undated: its text's date (the series' article), not the source's
     quoted["date"] = when.map(book_data.full_date)
-    quoted["when"] = [w if d else f"not dated (source of {w})" for w, d in zip(when, quoted["dated"], strict=True)]
+    quoted["when"] = [w if d else f"not dated (text of {w})" for w, d in zip(when, quoted["dated"], strict=True)]
     quoted["dating"] = quoted["dated"].map({True: "Date given for the statement",
-                                            False: "Undated: placed at the source's date"})
+                                            False: "Undated: placed at the date of its text"})
     quoted["actor"] = quoted["speaker"].map({s: book_data.person_name(s) for s in quoted["speaker"].unique()})
     quoted = source_labels(quoted)
     rows = []
@@ -257,7 +256,7 @@ def actors(excerpts: pd.DataFrame, *, title: str, description: str) -> Figure:
     dated_only = alt.param(name="dated_only", value=False,
                            bind=alt.binding_checkbox(name="Only statements the source dates "))
     chart = alt.Chart(frame, title=title).mark_point(size=90, filled=True).encode(
-        x=alt.X("date:T", title="When it was said (or the source's date)"),
+        x=alt.X("date:T", title="When it was said (or the date of its text)"),
         y=alt.Y("actor:N", title="Who (as the sources name them)", sort="x"),
         color=alt.Color("source:N", title="Source"),
         shape=alt.Shape("dating:N", title="Dating"),
@@ -321,3 +320,51 @@ def events_by_year(events: pd.DataFrame, *, title: str, description: str) -> Fig
     ).add_params(first, stated).transform_filter(f"datum.year >= {first.name}").transform_filter(
         f"!{stated.name} || datum.stated")
     return Figure(chart, description=description, sources=sorted(events["source_id"].unique()), table=frame)
+
+
+ROLE_ORDER = ["author", "publisher", "funder", "partner", "institution", "moderator", "speaker", "informant",
+              "thanked", "cited"]
+"""Roles in the who-wrote grid, strongest first: a cell with several roles is coloured by the first
+(``institution``: an author's or speaker's employer; ``cited``: author of a work or data the source cites)."""
+ROLE_COLOURS = ["#0072B2", "#56B4E9", "#E69F00", "#B8860B", "#888888", "#CC79A7", "#D55E00", "#009E73",
+                "#000000", "#C8C8C8"]
+
+
+def who_wrote(links: pd.DataFrame, *, title: str, description: str) -> Figure:
+    """A grid of people and organisations against the sources they are tied to (``authorship.csv``).
+
+    One square per name and source, coloured by its strongest role (:data:`ROLE_ORDER`); the
+    tooltip lists every role with the source's words. A dropdown keeps one role, and a checkbox
+    keeps only names found in more than one source: those are the links that make two sources'
+    agreement less than independent.
+    """
+    frame = source_labels(links)
+    order = {s: n for n, s in enumerate(book_data.sources()["source_id"])}
+    rank = {r: n for n, r in enumerate(ROLE_ORDER)}
+    cells = (frame.assign(rank=frame["role"].map(lambda r: rank.get(r, len(rank))))
+             .sort_values(["name", "source_id", "rank"])
+             .groupby(["name", "kind", "source_id", "source"], as_index=False)
+             .agg(role=("role", "first"), roles=("role", lambda r: ", ".join(dict.fromkeys(r))),
+                  evidence=("evidence", lambda e: " | ".join(dict.fromkeys(x for x in e if x)))))
+    cells["n_sources"] = cells.groupby("name")["source_id"].transform("nunique")
+    cells["source_order"] = cells["source_id"].map(order)
+    role = _dropdown("role_choice", "Role", ROLE_ORDER)
+    shared = alt.param(name="shared_only", value=False,
+                       bind=alt.binding_checkbox(name="Only names found in more than one source "))
+    source_sort = [s for s in sorted(order, key=order.get)]
+    chart = alt.Chart(cells, title=title).mark_square(size=260).encode(
+        x=alt.X("source:N", title="Source", sort=[book_data.cite(s) for s in source_sort],
+                axis=alt.Axis(labelAngle=-30, labelLimit=260)),
+        y=alt.Y("name:N", title="Person or organisation (as the sources name them)",
+                sort=alt.EncodingSortField("n_sources", order="descending"), axis=alt.Axis(labelLimit=300)),
+        color=alt.Color("role:N", title="Role (strongest)", scale=alt.Scale(domain=ROLE_ORDER, range=ROLE_COLOURS)),
+        tooltip=[alt.Tooltip("name:N", title="Who"), alt.Tooltip("kind:N", title="Kind"),
+                 alt.Tooltip("source:N", title="Source"), alt.Tooltip("roles:N", title="Roles"),
+                 alt.Tooltip("n_sources:Q", title="Sources naming them"),
+                 alt.Tooltip("evidence:N", title="The source's words")],
+    ).add_params(role, shared).transform_filter(
+        f"({role.name} == '{ALL}') || indexof(split(datum.roles, ', '), {role.name}) >= 0").transform_filter(
+        f"!{shared.name} || datum.n_sources > 1").properties(width=380, height=alt.Step(16))
+    table = cells.sort_values(["n_sources", "name", "source_order"], ascending=[False, True, True])[
+        ["name", "kind", "source", "roles", "evidence"]]
+    return Figure(chart, description=description, sources=source_sort, table=table)

@@ -188,3 +188,10 @@ def exercise_link(name: str) -> HTML:
                 f'<a href="{html.escape(href)}" download>download the notebook <code>{notebook.name}</code></a>. '
                 "Open it in JupyterLab; <code>check(\"q1\")</code> tells you at once whether an answer is "
                 "right, without giving it away.</p>")
+
+
+def authorship():
+    """``data/authorship.csv``: who wrote, published, paid for, or informed each source."""
+    from brbook.schema import read_raw
+
+    return read_raw(book_data.data_dir() / "authorship.csv")
