@@ -193,3 +193,12 @@ def test_disagreement_without_option_feedback_falls_back_and_never_repeats_the_e
     feedback = compare.option_feedback(disagreement_row(option_feedback=math.nan))
     assert feedback["Right reading"] == ""  # the explanation, revealed below, says why
     assert "Wrong reading" in feedback["Wrong reading"] and len(set(feedback.values())) == 3
+
+
+def test_option_feedback_must_cover_every_option():
+    import json
+
+    from brbook import compare
+
+    with pytest.raises(ValueError):
+        compare.option_feedback(disagreement_row(option_feedback=json.dumps({"Right reading": "Yes."})))

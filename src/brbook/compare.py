@@ -105,6 +105,9 @@ def option_feedback(row: pd.Series) -> dict[str, str]:
     if isinstance(given, str) and given.strip():
         given = json.loads(given)
     given = given if isinstance(given, dict) else {}
+    if given and set(given) != set(row["option_list"]):
+        raise ValueError(f"option_feedback must give every option, and only the options: "
+                         f"{sorted(set(given) ^ set(row['option_list']))}")
     feedback = {}
     for option in row["option_list"]:
         text = str(given.get(option, "")).strip()
