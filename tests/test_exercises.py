@@ -246,3 +246,25 @@ def test_site_offers_the_student_notebook_and_never_the_key(name, built_html):
 def test_key_is_not_readable_by_others():
     assert (BUILT / "key").stat().st_mode & 0o077 == 0
     assert Path(BUILT / "key").is_dir()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_solutions_page_shows_kind_evidence_rubric_and_full_answer(name):
+    from bs4 import BeautifulSoup
+
+    from brbook import instructor
+
+    key = json.loads((BUILT / "key" / f"{name}.json").read_text(encoding="utf-8"))
+    page = BeautifulSoup(instructor.solutions(name).data, "html.parser")
+    for q in key["questions"]:
+        box = page.select_one(f'div.solution-answer[data-question="{q["id"]}"]')
+        assert box.select_one("span.question-kind")["data-kind"] == q["kind"], q["id"]
+        shown = {li.get("data-excerpt") or li.get("data-fact") or li.get("data-event")
+                 for li in box.select("div.solution-evidence li")}
+        assert shown == set(q["evidence"]), q["id"]
+        assert all(li.select_one("q") for li in box.select("div.solution-evidence li")), "each id is quoted"
+    for m in key["manual"]:
+        box = page.select_one(f'div.solution-manual[data-question="{m["id"]}"]')
+        assert len(box.select("table.rubric tbody tr")) == len(m["rubric"]), m["id"]
+        assert " ".join(m["full_answer"].split()) in " ".join(box.get_text(" ").split()), m["id"]
+        assert len(box.select("div.solution-evidence li")) == len(m["evidence"]), m["id"]
