@@ -143,3 +143,102 @@ def test_a_misquoted_disagreement_is_caught():
     cited = normalise(" ".join(data.excerpts().set_index("excerpt_id").loc[row["excerpt_list"], "text"]))
     forged = re.sub(QUOTED, lambda m: "“" + m[1] + " indeed”", row["summary"], count=1)
     assert any(normalise(q) not in cited for q in re.findall(QUOTED, forged))
+
+
+# --- issue 15: what the book says about the sources -------------------------------------------
+
+AUTHOR_SPEAKER = r"^(?:authors? of |Ryhor Astapenia)"
+HEDGED = r"\b(?:allegedly|reportedly|according to|claimed|claims)\b"
+
+
+def test_no_reported_event_rests_on_a_claim_its_source_disputes():
+    events = data.events()
+    reported = events[events["claim"] == "reported"]
+    hedged = reported[reported["quote"].str.contains(HEDGED, case=False, regex=True)]
+    assert hedged.empty, f"reported events whose quote attributes or hedges the claim: {list(hedged['event_id'])}"
+    disputed = events[events["claim"] == "disputed"]
+    assert (disputed["disputed_by"].str.len() > 20).all()
+    assert (events.loc[events["claim"] != "disputed", "disputed_by"] == "").all()
+    ukraine = events.set_index("event_id").loc["news2016_18-e916"]
+    assert ukraine["claim"] == "disputed" and "claims" in ukraine["title"]
+    assert "to downplay" in ukraine["disputed_by"] and "undoubtedly continue" in ukraine["disputed_by"]
+
+
+def test_a_disputed_event_without_its_dispute_is_reported(tmp_path):
+    import shutil
+
+    from brbook.schema import validate_dir
+
+    target = tmp_path / "data"
+    shutil.copytree(data.data_dir(), target)
+    frame = pd.read_csv(target / "events.csv", dtype=str, keep_default_na=False)
+    row = frame.index[frame["event_id"] == "news2016_18-e916"][0]
+    frame.loc[row, "disputed_by"] = ""
+    frame.to_csv(target / "events.csv", index=False)
+    assert f"events.csv:{row + 2}:disputed_by: a disputed event must say who disputes it" in \
+        [str(p) for p in validate_dir(target)]
+
+
+def test_the_cadet_figures_carry_no_academic_year():
+    import re
+
+    facts = data.facts().set_index("fact_id")
+    for fact_id in ("paper2016-f901", "paper2016-f902"):
+        row = facts.loc[fact_id]
+        for column in ("period", "label", "subject"):
+            assert not re.search(r"20\d\d/\d\d", row[column]), f"{fact_id} {column}: {row[column]}"
+    note = data.source_notes("paper2016")
+    cadets = note[note["location"].str.contains("last academic year")].iloc[0]["note"]
+    assert "does not resolve" in cadets and "2012/13" in cadets and "2014/15" in cadets
+
+
+def test_poll_figures_are_dated_by_the_papers_footnotes():
+    facts = data.facts().set_index("fact_id")
+    assert facts.loc["paper2016-f857", "period"].startswith("March 2015")
+    assert facts.loc["paper2016-f857", "label"] == "March 2015"
+    assert facts.loc["paper2016-f858", "period"].startswith("December 2014")
+    assert facts.loc["paper2016-f859", "period"].startswith("December 2014")
+    assert facts.loc["paper2016-f860", "period"].startswith("2014")
+    assert not any("2016" in facts.loc[f"paper2016-f{n}", "period"] for n in (857, 858, 859, 860))
+
+
+def test_rough_thirds_with_a_remainder_are_not_called_inconsistent():
+    notes = data.source_notes("brief2022")
+    thirds = notes[notes["location"].str.contains("about a third")].iloc[0]
+    assert thirds["issue"] != "figure" and "Not an inconsistency" in thirds["note"]
+    assert "do not add up" not in thirds["note"]
+
+
+def test_a_quoted_speaker_is_given_only_for_their_own_words():
+    excerpts = data.excerpts()
+    quoted = excerpts[~excerpts["speaker"].str.contains(AUTHOR_SPEAKER, regex=True)]
+    framing = r"\b(?:said|says|noted|notes|argues|according to|claims|writes|stated|is quoted as saying)\b"
+    framed = quoted[quoted["text"].str.contains(framing, case=False, regex=True)]
+    assert framed.empty, f"the author's framing words under a quoted speaker: {list(framed['excerpt_id'])}"
+    named = [r.excerpt_id for r in quoted.itertuples() if r.speaker.split(" (")[0].split()[-1] in r.text]
+    assert not named, f"a quoted speaker named in their own words (the author's frame?): {named}"
+    row = excerpts.set_index("excerpt_id").loc["news2016_18-x601"]
+    assert row["speaker"] == "author of the article (not named)" and "Herashchenko" in row["context"]
+
+
+def test_the_stockholm_embassy_was_re_opened():
+    event = data.events().set_index("event_id").loc["news2016_18-e115"]
+    assert "re-opens" in event["title"] and "re-opened" in event["description"]
+
+
+def test_the_glossary_does_not_credit_all_sources_with_lukashenka_since_1994():
+    term = data.glossary().set_index("term").loc["Alyaksandr Lukashenka", "definition"]
+    assert "all five" not in term and "first elected in 1994" in term and "2019 study" in term
+
+
+def test_off_subject_facts_are_dropped():
+    ids = set(data.facts()["fact_id"])
+    dropped = {f"news2016_18-f{n}" for n in (*range(126, 131), *range(135, 142))}
+    assert not ids & dropped
+
+
+def test_an_excerpt_card_shows_its_articles_date_not_the_series_first_year():
+    from brbook import excerpts
+
+    html = excerpts.show("news2016_18-x601")._repr_html_()
+    assert '<time datetime="2017-11">November 2017</time>' in html
