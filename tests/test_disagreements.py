@@ -162,6 +162,26 @@ def test_validation_reports_a_forecast_tested_against_its_own_source(tmp_path):
     assert "forecasts.csv:2:outcome_excerpts: must come from a source published after the forecast" in found
 
 
+def test_forecasts_are_shown_beside_the_later_source_with_the_verdict_folded():
+    from bs4 import BeautifulSoup
+
+    from brbook import forecasts
+
+    table = forecasts.table().set_index("forecast_id")
+    page = BeautifulSoup(forecasts.tested("study2019")._repr_html_(), "html.parser")
+    sections = page.select("section.forecast")
+    assert [s["data-forecast"] for s in sections] == [i for i in table.index if i.startswith("study2019-")]
+    for section in sections:
+        row = table.loc[section["data-forecast"]]
+        said, later = section.select("div.compare-column")
+        assert [b["data-excerpt"] for b in said.select("blockquote.excerpt")] == row["forecast_list"]
+        assert [b["data-excerpt"] for b in later.select("blockquote.excerpt")] == row["outcome_list"]
+        verdict = section.select_one("details.forecast-verdict")
+        assert verdict is not None and forecasts.VERDICTS[row["verdict"]] in verdict.get_text()
+    ids = [tag["id"] for tag in page.select("[id]")]
+    assert len(ids) == len(set(ids))
+
+
 # --- authorship ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -202,7 +222,7 @@ def test_authorship_evidence_is_verbatim_in_its_source(authorship, seeds):
 def test_synthesis_page_renders_every_disagreement(built_html: Path):
     from bs4 import BeautifulSoup
 
-    page = BeautifulSoup((built_html / "synthesis" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    page = BeautifulSoup((built_html / "book" / "synthesis" / "index.html").read_text(encoding="utf-8"), "html.parser")
     shown = {s["data-disagreement"] for s in page.select("section.disagreement")}
     assert shown == set(data.disagreements()["disagreement_id"])
     assert "Forecasts tested" in page.get_text()
