@@ -322,49 +322,55 @@ def events_by_year(events: pd.DataFrame, *, title: str, description: str) -> Fig
     return Figure(chart, description=description, sources=sorted(events["source_id"].unique()), table=frame)
 
 
-ROLE_ORDER = ["author", "publisher", "funder", "partner", "institution", "moderator", "speaker", "informant",
-              "thanked", "cited"]
-"""Roles in the who-wrote grid, strongest first: a cell with several roles is coloured by the first
-(``institution``: an author's or speaker's employer; ``cited``: author of a work or data the source cites)."""
-ROLE_COLOURS = ["#0072B2", "#56B4E9", "#E69F00", "#B8860B", "#888888", "#CC79A7", "#D55E00", "#009E73",
-                "#000000", "#C8C8C8"]
+ROLE_COLOURS = ["#0072B2", "#56B4E9", "#6A3D9A", "#E69F00", "#B8860B", "#888888", "#CC79A7", "#D55E00",
+                "#000000", "#009E73", "#C8C8C8"]
+"""One colour per role of :data:`brbook.schema.AUTHORSHIP_ROLES`, in its order (strongest first)."""
 
 
 def who_wrote(links: pd.DataFrame, *, title: str, description: str) -> Figure:
     """A grid of people and organisations against the sources they are tied to (``authorship.csv``).
 
-    One square per name and source, coloured by its strongest role (:data:`ROLE_ORDER`); the
-    tooltip lists every role with the source's words. A dropdown keeps one role, and a checkbox
-    keeps only names found in more than one source: those are the links that make two sources'
-    agreement less than independent.
+    One square per entity and source, coloured by its strongest role (the order of
+    ``AUTHORSHIP_ROLES``); the tooltip lists every role, the spelling the source prints, its words
+    and any caution. A dropdown keeps one role, and a checkbox keeps only entities found in more
+    than one source: those are the links that make two sources' agreement less than independent.
+    Rows whose entity is "not stated" are left out: an unknown author links nothing.
     """
-    frame = source_labels(links)
+    from brbook.schema import AUTHORSHIP_ROLES
+
+    named = links[links["kind"] != "not_stated"].rename(columns={"entity": "name"})
+    frame = source_labels(named)
     order = {s: n for n, s in enumerate(book_data.sources()["source_id"])}
-    rank = {r: n for n, r in enumerate(ROLE_ORDER)}
-    cells = (frame.assign(rank=frame["role"].map(lambda r: rank.get(r, len(rank))))
+    rank = {r: n for n, r in enumerate(AUTHORSHIP_ROLES)}
+
+    def joined(values) -> str:
+        return " | ".join(dict.fromkeys(v for v in values if v))
+
+    cells = (frame.assign(rank=frame["role"].map(rank))
              .sort_values(["name", "source_id", "rank"])
              .groupby(["name", "kind", "source_id", "source"], as_index=False)
              .agg(role=("role", "first"), roles=("role", lambda r: ", ".join(dict.fromkeys(r))),
-                  evidence=("evidence", lambda e: " | ".join(dict.fromkeys(x for x in e if x)))))
+                  printed=("as_printed", joined), evidence=("evidence", joined), note=("note", joined)))
     cells["n_sources"] = cells.groupby("name")["source_id"].transform("nunique")
     cells["source_order"] = cells["source_id"].map(order)
-    role = _dropdown("role_choice", "Role", ROLE_ORDER)
+    role = _dropdown("role_choice", "Role", AUTHORSHIP_ROLES)
     shared = alt.param(name="shared_only", value=False,
                        bind=alt.binding_checkbox(name="Only names found in more than one source "))
-    source_sort = [s for s in sorted(order, key=order.get)]
+    source_sort = sorted(order, key=order.get)
     chart = alt.Chart(cells, title=title).mark_square(size=260).encode(
         x=alt.X("source:N", title="Source", sort=[book_data.cite(s) for s in source_sort],
-                axis=alt.Axis(labelAngle=-30, labelLimit=260)),
-        y=alt.Y("name:N", title="Person or organisation (as the sources name them)",
+                axis=alt.Axis(labelAngle=-30, labelLimit=360)),
+        y=alt.Y("name:N", title="Person or organisation (the book's spelling)",
                 sort=alt.EncodingSortField("n_sources", order="descending"), axis=alt.Axis(labelLimit=300)),
-        color=alt.Color("role:N", title="Role (strongest)", scale=alt.Scale(domain=ROLE_ORDER, range=ROLE_COLOURS)),
-        tooltip=[alt.Tooltip("name:N", title="Who"), alt.Tooltip("kind:N", title="Kind"),
+        color=alt.Color("role:N", title="Role (strongest)",
+                        scale=alt.Scale(domain=list(AUTHORSHIP_ROLES), range=ROLE_COLOURS)),
+        tooltip=[alt.Tooltip("name:N", title="Who"), alt.Tooltip("printed:N", title="As this source prints it"),
                  alt.Tooltip("source:N", title="Source"), alt.Tooltip("roles:N", title="Roles"),
                  alt.Tooltip("n_sources:Q", title="Sources naming them"),
-                 alt.Tooltip("evidence:N", title="The source's words")],
+                 alt.Tooltip("evidence:N", title="The source's words"), alt.Tooltip("note:N", title="Caution")],
     ).add_params(role, shared).transform_filter(
         f"({role.name} == '{ALL}') || indexof(split(datum.roles, ', '), {role.name}) >= 0").transform_filter(
         f"!{shared.name} || datum.n_sources > 1").properties(width=380, height=alt.Step(16))
     table = cells.sort_values(["n_sources", "name", "source_order"], ascending=[False, True, True])[
-        ["name", "kind", "source", "roles", "evidence"]]
+        ["name", "printed", "source", "roles", "evidence", "note"]]
     return Figure(chart, description=description, sources=source_sort, table=table)
