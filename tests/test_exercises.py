@@ -268,3 +268,11 @@ def test_solutions_page_shows_kind_evidence_rubric_and_full_answer(name):
         assert len(box.select("table.rubric tbody tr")) == len(m["rubric"]), m["id"]
         assert " ".join(m["full_answer"].split()) in " ".join(box.get_text(" ").split()), m["id"]
         assert len(box.select("div.solution-evidence li")) == len(m["evidence"]), m["id"]
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=NAMES)
+def test_no_exercise_gives_the_cadets_a_definite_academic_year(path):
+    """Issue 15: the paper's 'last academic year' and 'this year' cannot be dated with certainty."""
+    text = path.read_text(encoding="utf-8")
+    academic = re.compile(r"\b(?:19|20)\d\d/\d{2,4}\b|academic years? (?:of |in )?(?:19|20)\d\d", re.IGNORECASE)
+    assert not academic.search(text), academic.search(text)
