@@ -61,8 +61,7 @@ class ExcerptExplorer(_Explorer):
 
     def __init__(self, dimension: str | None = None):
         self.table = book_data.excerpts(dimension=dimension)
-        dates = self.table["said_on"].where(self.table["said_on"] != "",
-                                            self.table["source_id"].map(book_data.source_dates()))
+        dates = book_data.when_said(self.table)  # the series' items by their article's date
         self.table = self.table.assign(year=dates.str[:4].astype(int))
         self.source = w.Dropdown(options=_options(self.table["source_id"]), description="Source")
         self.topic = w.Dropdown(options=[ALL] + book_data.topics(self.table), description="Topic")
