@@ -276,3 +276,29 @@ def test_no_exercise_gives_the_cadets_a_definite_academic_year(path):
     text = path.read_text(encoding="utf-8")
     academic = re.compile(r"\b(?:19|20)\d\d/\d{2,4}\b|academic years? (?:of |in )?(?:19|20)\d\d", re.IGNORECASE)
     assert not academic.search(text), academic.search(text)
+
+
+def _listed_options(prompt: str) -> list[tuple[str, str]]:
+    """The options a prompt lists, as (option, text): "- (a) text", "- **a.** text" or "- `id`: text"."""
+    letters = re.findall(r"^\s*[-*]\s*(?:\*\*)?\(?([a-e])[.)](?:\*\*)?\s*(.+)$", prompt, re.MULTILINE)
+    return letters or re.findall(r"^\s*[-*]\s*`([^`]+)`:?\s*(.+)$", prompt, re.MULTILINE)
+
+
+def test_right_options_are_not_given_away_by_length_or_place():
+    """Across the five notebooks the right option is the longest, or in any one place, in at most a third."""
+    longest, places, total = 0, {}, 0
+    for path in SOURCES:
+        exercise = load(path)
+        key = json.loads((BUILT / "key" / f"{exercise.name}.json").read_text(encoding="utf-8"))
+        for q in exercise.questions:
+            options = dict(_listed_options(q.prompt)) if q.checker.kind == "choice" else {}
+            right = str(key["expected"][q.answers[0]])
+            if len(options) < 3 or right not in options:
+                continue
+            total += 1
+            longest += len(options[right]) >= max(len(t) for t in options.values())
+            place = list(options).index(right)
+            places[place] = places.get(place, 0) + 1
+    assert total >= 30
+    assert longest <= total / 3, f"the right option is the longest in {longest} of {total}"
+    assert max(places.values()) <= total / 3, f"places of the right option: {places} of {total}"
