@@ -161,6 +161,24 @@ def test_self_checks_give_matching_feedback_wrong_then_right(browser, site_url, 
         assert log["errors"] == []
 
 
+def test_number_self_check_shows_its_working_only_once_right(browser, site_url):
+    from brbook import data
+
+    fall = int(data.fact_value("paper2016-f901") - data.fact_value("paper2016-f902"))
+    with opened(browser, f"{site_url}/book/military/index.html") as (page, log):
+        box = page.locator(".self-check[data-kind=number]").filter(has_text="cadets").first
+        working = box.locator(".self-check-worked")
+        box.locator("input").fill(str(fall + 20))
+        box.locator(".self-check-submit").click()
+        assert box.locator(".self-check-feedback").inner_text().startswith("Not yet")
+        assert not working.is_visible()
+        box.locator("input").fill(str(fall))
+        box.locator(".self-check-submit").click()
+        assert box.locator(".self-check-feedback").inner_text().startswith("Correct")
+        assert working.is_visible() and f"= {fall} cadets" in working.inner_text()
+        assert log["errors"] == []
+
+
 def symbols(chart) -> int:
     return chart.locator("svg g.mark-symbol.role-mark path").count()  # data marks, not legend symbols
 
