@@ -207,7 +207,9 @@ def which_source(excerpt_id: str, explanation: str = "") -> SelfCheck:
             options[label] = f"Yes: it comes from the section “{row['section']}”."
         else:
             other = sources.set_index("source_id").loc[sid]
-            options[label] = (f"No. That is the {other['kind']} of {other['year']}: compare its date, subject and "
-                              "point of view with the passage.")
+            when = (book_data.date_label(other["first"]) if other["first"] == other["last"] else
+                    f"{book_data.date_label(other['first'])} to {book_data.date_label(other['last'])}")
+            options[label] = (f"Not that one: this book dates the {other['kind']} to {when}. Compare that date, "
+                              "its subject and its point of view with the passage.")
     text = row["text"] if len(row["text"]) < 400 else row["text"][:397] + "…"
     return choice(f"Which source says this? “{text}”", options, right, explanation)
