@@ -209,7 +209,7 @@ def which_source(excerpt_id: str, explanation: str = "") -> SelfCheck:
             other = sources.set_index("source_id").loc[sid]
             when = (book_data.date_label(other["first"]) if other["first"] == other["last"] else
                     f"{book_data.date_label(other['first'])} to {book_data.date_label(other['last'])}")
-            options[label] = (f"Not that one: this book dates the {other['kind']} to {when}. Compare that date, "
-                              "its subject and its point of view with the passage.")
+            options[label] = (f"Not that one: the {other['kind']} is from {when}, as this book dates it. Compare "
+                              "that date, its subject and its point of view with the passage.")
     text = row["text"] if len(row["text"]) < 400 else row["text"][:397] + "…"
     return choice(f"Which source says this? “{text}”", options, right, explanation)
