@@ -18,7 +18,7 @@ import pytest
 
 from brbook import grading
 from brbook.checkers import normalise_text
-from brbook.exercises import QUESTION_KINDS, code_cells, load, row_counting, strip_solutions, validate
+from brbook.exercises import QUESTION_KINDS, code_cells, load, row_counting, strip_solutions, validate, validate_answers
 
 from .conftest import DATA, HTML, ROOT
 
@@ -302,3 +302,18 @@ def test_right_options_are_not_given_away_by_length_or_place():
     assert total >= 30
     assert longest <= total / 3, f"the right option is the longest in {longest} of {total}"
     assert max(places.values()) <= total / 3, f"places of the right option: {places} of {total}"
+
+
+def test_feedback_that_states_the_answer_is_refused(tmp_path):
+    source = (ROOT / "tests" / "fixtures" / "exercises" / "sample.md").read_text(encoding="utf-8")
+    leaking = (source.replace('"You added the two numbers; the question asks for the fall."',
+                              '"You added the two numbers; the fall is 73."')
+               .replace('"The brief is dated 2022, the latest of the five."', '"No: article2014 is older."'))
+    path = tmp_path / "leaking.md"
+    path.write_text(leaking, encoding="utf-8")
+    expected = {"drop": 73, "oldest": "article2014", "s": None, "years": [2014, 2016, 2017]}
+    problems = "\n".join(validate_answers(load(path), expected))
+    assert "q1: feedback states the answer 73" in problems
+    assert "q2: feedback states the answer 'article2014'" in problems
+    sample = load(ROOT / "tests" / "fixtures" / "exercises" / "sample.md")
+    assert validate_answers(sample, expected) == []

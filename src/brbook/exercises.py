@@ -344,8 +344,14 @@ def validate_answers(exercise: Exercise, expected: Mapping[str, Any]) -> list[st
                     problems.append(f"{q.qid}: `options` must be the answer and the `wrong:` keys, no more, no less")
             if isinstance(value, str) and len(normalise_text(value)) >= 4:
                 leaks = [m for m in messages if normalise_text(value) in normalise_text(m)]
-                if leaks:
-                    problems.append(f"{q.qid}: feedback states the answer {value!r}: {leaks[0][:60]!r}")
+            elif isinstance(value, int | float) and not isinstance(value, bool) and abs(value) >= 10:
+                shown = {f"{value:g}", f"{value:,.0f}" if float(value).is_integer() else f"{value:g}"}
+                leaks = [m for m in messages if any(re.search(rf"(?<![\d.]){re.escape(v)}(?![\d]|\.\d)", m)
+                                                    for v in shown)]
+            else:
+                leaks = []
+            if leaks:
+                problems.append(f"{q.qid}: feedback states the answer {value!r}: {leaks[0][:60]!r}")
     return [f"{exercise.name}: {p}" for p in problems]
 
 
