@@ -219,6 +219,8 @@ def test_a_quoted_speaker_is_given_only_for_their_own_words():
     assert not named, f"a quoted speaker named in their own words (the author's frame?): {named}"
     row = excerpts.set_index("excerpt_id").loc["news2016_18-x601"]
     assert row["speaker"] == "author of the article (not named)" and "Herashchenko" in row["context"]
+    authors = excerpts[excerpts["speaker"].str.contains(AUTHOR_SPEAKER, regex=True)]
+    assert (authors["said_on"] == "").all(), "the authors' words are dated by `published`, not `said_on`"
 
 
 def test_the_stockholm_embassy_was_re_opened():
