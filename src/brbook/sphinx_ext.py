@@ -3,8 +3,8 @@
 - Thebe (live code from a remote Binder) is off in this book, but sphinx-thebe, which Jupyter
   Book always loads, still adds its configuration script (naming a CDN) to every page, and on
   some builds adds it twice, which is a console error. Both scripts are dropped.
-- Every executable chapter is also offered as a notebook (``chapters/<name>.ipynb``), written
-  here, in the Sphinx process that has already loaded nbformat, and only when its source changed.
+- Every executable chapter is also offered as a class notebook (``notebooks/NN-<name>.ipynb``, see
+  ``brbook.notebooks``), written here once the build has executed the chapters.
 - Sphinx marks a bibliography as ``role="list"`` whose entries are ``role="doc-biblioentry"``,
   which is not a list item: screen readers and axe-core reject it. Entries become list items.
 - Every page's footer names the book's version, its build date and its licences
@@ -45,26 +45,15 @@ def _stamp_footer(app: Sphinx, config) -> None:
 
 
 def _write_chapter_notebooks(app: Sphinx, exception) -> None:
-    if exception is not None or app.builder.format != "html":
+    """The class notebooks (``brbook.notebooks``), from this build's execution, as ``notebooks/NN-<name>.ipynb``."""
+    if exception is not None or app.builder.format != "html" or app.builder.name != "html":
         return
-    import jupytext
+    from brbook import notebooks
 
-    from brbook.assets import chapter_name
-    from brbook.edition import version
-
-    out = Path(app.outdir) / "chapters"
-    out.mkdir(parents=True, exist_ok=True)
-    for docname in sorted(app.env.found_docs):
-        source = Path(app.env.doc2path(docname))
-        if source.suffix != ".md" or "kernelspec:" not in source.read_text(encoding="utf-8")[:400]:
-            continue
-        target = out / f"{chapter_name(source)}.ipynb"
-        stamp = f'"version": "{version()}"'
-        if (not target.exists() or target.stat().st_mtime < source.stat().st_mtime
-                or stamp not in target.read_text(encoding="utf-8")):
-            notebook = jupytext.read(source)
-            notebook.metadata.setdefault("brbook", {})["version"] = version()
-            jupytext.write(notebook, target, fmt="ipynb")
+    root = Path(app.confdir)
+    if not (root / notebooks.CACHE).exists():
+        return
+    notebooks.build(root, Path(app.outdir) / "notebooks")
 
 
 def setup(app: Sphinx) -> dict:

@@ -22,6 +22,15 @@ STATIC_NOTE = ("This explorer is live in JupyterLab (run <code>make lab</code>):
                "the excerpts. The book has no Python kernel, so here you see a still snapshot of its first view.")
 
 
+LIVE_NOTE = "Run this cell (Shift+Enter) to use the explorer: its controls filter the excerpts."
+"""What a class notebook's explorer says before its cell is run (it replaces :data:`STATIC_NOTE`)."""
+
+PAGE = 10
+"""Excerpts an explorer shows at first; "Show more" adds as many again."""
+
+SCROLL = w.Layout(max_height="520px", overflow="auto", border="1px solid #ddd", padding="0 8px")
+
+
 def _options(values) -> list[str]:
     return [ALL] + sorted({v for v in values if v})
 
@@ -66,14 +75,18 @@ class ExcerptExplorer(_Explorer):
         self.source = w.Dropdown(options=_options(self.table["source_id"]), description="Source")
         self.topic = w.Dropdown(options=[ALL] + book_data.topics(self.table), description="Topic")
         low, high = int(self.table["year"].min()), int(self.table["year"].max())
-        self.years = w.IntRangeSlider(value=(low, high), min=low, max=high, description="Years")
+        self.years = w.IntRangeSlider(value=(low, high), min=low, max=high, description="Years",
+                                      layout=w.Layout(width="380px"), style={"description_width": "initial"})
         self.search = w.Text(placeholder="word or phrase", description="Search")
         self.summary = w.HTML()
-        self.output = w.HTML()
+        self.output = w.HTML(layout=SCROLL)
+        self.more = w.Button(description=f"Show {PAGE} more", layout=w.Layout(width="auto"))
+        self.more.on_click(self._show_more)
+        self.limit = PAGE
         for control in (self.source, self.topic, self.years, self.search):
             control.observe(self._update, names="value")
         super().__init__([w.HBox([self.source, self.topic]), w.HBox([self.years, self.search]),
-                          self.summary, self.output])
+                          self.summary, self.output, self.more])
         self._update()
 
     def matches(self) -> pd.DataFrame:
@@ -89,10 +102,23 @@ class ExcerptExplorer(_Explorer):
             rows = rows[rows["text"].str.contains(self.search.value.strip(), case=False, regex=False)]
         return rows
 
+    def _show_more(self, button=None) -> None:
+        self.limit += PAGE
+        self._render()
+
     def _update(self, change=None) -> None:
+        self.limit = PAGE
+        self._render()
+
+    def _render(self) -> None:
+        """The count, the first ``limit`` matches in a scroll box, and "Show more" while some are hidden."""
         rows = self.matches()
-        self.summary.value = f"<p><strong>{len(rows)}</strong> excerpt(s) match.</p>"
-        self.output.value = Excerpts(rows.drop(columns="year"))._repr_html_()
+        shown = rows.head(self.limit)
+        self.summary.value = (f"<p><strong>{len(rows)}</strong> excerpt(s) match"
+                              + (f"; showing the first {len(shown)}." if len(shown) < len(rows) else ".") + "</p>")
+        self.output.value = (Excerpts(shown.drop(columns="year"))._repr_html_() if len(shown)
+                             else "<p>No excerpt matches.</p>")
+        self.more.layout.display = "" if len(shown) < len(rows) else "none"
 
     def snapshot_html(self) -> str:
         rows = self.matches()
@@ -149,3 +175,136 @@ def excerpt_explorer(dimension: str | None = None) -> ExcerptExplorer:
 def compare(topic: str, *sources: str) -> CompareExplorer:
     """One-call side-by-side view of a topic: every source, or the ones named."""
     return CompareExplorer(topic, sources)
+
+
+class SelfCheckForm(w.VBox):
+    """A self-check in a kernel: the same question, options and feedback as the book's page.
+
+    It is built from the token a class notebook stores (see :mod:`brbook.notebooks`): a salted hash
+    of the answer and masked feedback, exactly what the page carries, so no cell shows the answer.
+    """
+
+    def __init__(self, token: str):
+        import base64
+        import json
+
+        self.state = json.loads(base64.b64decode(token))
+        self.tries = 0
+        question = w.HTML(f"<p><strong>Self-check</strong> {html.escape(self.state['question'])}</p>")
+        if self.state["kind"] == "choice":
+            self.answer = w.RadioButtons(options=[label for label, _ in self.state["options"]], value=None,
+                                         layout=w.Layout(width="auto"))
+        else:
+            self.answer = w.Text(placeholder="a number", description="Your answer",
+                                 style={"description_width": "initial"})
+        unit = w.HTML(html.escape(self.state.get("unit", "")))
+        self.check = w.Button(description="Check", button_style="primary")
+        self.check.on_click(self._check)
+        self.feedback = w.HTML()
+        self.extra = w.HTML()
+        row = w.HBox([self.answer, unit]) if self.state["kind"] == "number" else self.answer
+        super().__init__([question, row, self.check, self.feedback, self.extra])
+        self.add_class("brbook-self-check")
+
+    def _unmask(self, key: str, encoded: str) -> str:
+        from brbook.selfcheck import unmask
+
+        return unmask(self.state["salt"], key, encoded) if encoded else ""
+
+    def judge(self, value: str) -> tuple[bool | None, str]:
+        """Whether ``value`` is right, and the feedback the book gives for it."""
+        import math
+
+        from brbook.selfcheck import answer_hash, normalise
+
+        salt, answer = self.state["salt"], self.state["answer"]
+        if self.state["kind"] == "number":
+            try:
+                x = float(str(value).replace(",", "").replace(" ", ""))
+            except ValueError:
+                return None, "Please type a number."
+            step = self.state["step"]
+            hit = any(answer_hash(salt, str(k)) == answer for k in (math.floor(x / step), math.ceil(x / step)))
+            return hit, "" if hit else self._unmask("hint", self.state["hint"])
+        if value is None:
+            return None, "Please choose an answer."
+        key = normalise(value)
+        feedback = dict(self.state["options"]).get(value, "")
+        return answer_hash(salt, key) == answer, self._unmask("feedback|" + key, feedback)
+
+    def _check(self, button=None) -> None:
+        right, message = self.judge(self.answer.value)
+        if right is None:
+            self.feedback.value = f"<p>{html.escape(message)}</p>"
+            return
+        self.tries += 1
+        verdict = "Correct. " if right else "Not yet. "
+        self.feedback.value = (f'<p class="self-check-{"correct" if right else "incorrect"}">'
+                               f"<strong>{verdict}</strong>{html.escape(message)}</p>")
+        extra = []
+        if right:
+            extra.append(self._unmask("worked", self.state.get("worked", "")))
+        if right or self.tries >= self.state.get("tries", 3):
+            extra.append(self._unmask("explain", self.state.get("explanation", "")))
+        self.extra.value = "".join(f"<p>{html.escape(x)}</p>" for x in extra if x)
+
+
+def self_check(token: str) -> SelfCheckForm:
+    """The live self-check of a class notebook's cell."""
+    return SelfCheckForm(token)
+
+
+class LiveChart(w.VBox):
+    """A chart in a kernel: the book's Vega-Lite spec drawn as SVG, its bound parameters as controls.
+
+    JupyterLab draws no Vega-Lite 6, so each control sets its parameter's value in the spec and the
+    chart is drawn again (vl-convert, the same engine as the print edition). The spec is the book's own.
+    """
+
+    def __init__(self, figure):
+        import copy
+
+        self.figure = figure
+        self.spec = copy.deepcopy(figure.spec)
+        self.drawing = w.HTML()
+        self.controls = [self._control(p) for p in self._params(self.spec)]
+        caption = w.HTML(f"<p><em>{html.escape(figure.description)}</em> {html.escape(figure.source_line)}</p>")
+        super().__init__([*[c for c in self.controls if c is not None], self.drawing, caption])
+        self.add_class("brbook-live-chart")
+        self.draw()
+
+    @staticmethod
+    def _params(spec: dict) -> list[dict]:
+        found = list(spec.get("params") or [])
+        for key in ("layer", "hconcat", "vconcat", "concat"):
+            for sub in spec.get(key) or []:
+                found += LiveChart._params(sub)
+        return [p for p in found if p.get("bind") and "input" in p["bind"]]
+
+    def _control(self, param: dict):
+        bind = param["bind"]
+        label = (bind.get("name") or param["name"]).strip()
+        style = {"description_width": "initial"}
+        if bind["input"] == "select":
+            control = w.Dropdown(options=bind["options"], value=param.get("value"), description=label, style=style)
+        elif bind["input"] == "checkbox":
+            control = w.Checkbox(value=bool(param.get("value")), description=label, style=style, indent=False)
+        elif bind["input"] == "range":
+            control = w.IntSlider(value=param.get("value"), min=bind["min"], max=bind["max"],
+                                  step=bind.get("step", 1), description=label, style=style)
+        else:
+            return None
+
+        def changed(change, param=param):
+            param["value"] = change["new"]
+            self.draw()
+
+        control.observe(changed, names="value")
+        return control
+
+    def draw(self) -> None:
+        import vl_convert as vlc
+
+        svg = vlc.vegalite_to_svg(self.spec)
+        label = html.escape(self.figure.description)
+        self.drawing.value = f'<div class="brbook-chart-drawing" role="img" aria-label="{label}">{svg}</div>'

@@ -1,0 +1,401 @@
+"""The class notebooks: the chapters as executed Jupyter notebooks that read as prose.
+
+One set of notebooks serves the book's download links, ``make lab`` and the student bundle:
+``01-sources.ipynb``, ``02-military.ipynb`` … in reading order. Each is the chapter's MyST source
+merged with the outputs of the book's own execution (the jupyter-cache that ``make book`` fills),
+so its tables and charts show before anything runs. Then, because JupyterLab knows no MyST:
+
+- roles become Markdown: ``{ref}``/``{doc}`` links to the other notebooks (plain text for pages
+  that are not notebooks), ``{cite:p}``/``{cite:t}`` author–year text linked to a reference list
+  that replaces ``{bibliography}``, ``{glue:text}`` the glued number; ``(label)=`` lines go;
+  admonitions become quoted blocks with a bold title;
+- a self-check cell keeps no source that names its answer or feedback: it becomes
+  ``widgets.self_check("<token>")``, the token holding only what the book's page holds (a salted
+  hash of the answer and masked feedback), and its stored output is the question and options;
+- a chart's stored output is its drawing (SVG, from the same spec) with its caption; run, it is a
+  live chart with its controls (:class:`brbook.widgets.LiveChart`);
+- explorers keep their snapshot until run; links into the web book are dropped from outputs.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from brbook.assets import chapter_name
+from brbook.edition import version
+
+CACHE = Path("_build") / ".jupyter_cache"
+SETUP = '''try:
+    from brbook import progress
+    progress.start()
+    from brbook import book, charts, data, excerpts, selfcheck, widgets
+except ModuleNotFoundError as missing:
+    raise ModuleNotFoundError(
+        "This notebook needs the brbook package and its data: pip install the wheel "
+        "brbook-{version}-py3-none-any.whl from the book's page 'Run the notebooks yourself', "
+        "then restart the kernel.") from missing
+
+book.setup({chapter!r}, classroom=True)'''
+"""The class notebooks' first cell: says what to install where brbook is missing; prints nothing."""
+
+ROLE = re.compile(r"\{(ref|doc|cite:p|cite:t|glue:text|glue)\}`([^`]*)`")
+LABEL = re.compile(r"^\((?P<label>[\w:-]+)\)=\s*$")
+HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*$")
+
+
+def notebook_name(number: int, source: Path) -> str:
+    """``02-military.ipynb``: the chapter's place in reading order and its name."""
+    return f"{number:02d}-{chapter_name(source)}.ipynb"
+
+
+def names(root: Path) -> dict[str, str]:
+    """Each class chapter's docname (``book/military/index``) mapped to its notebook's file name."""
+    from brbook.bundle import chapter_sources
+
+    return {str(src.relative_to(root).with_suffix("")): notebook_name(n, src)
+            for n, src in enumerate(chapter_sources(root), start=1)}
+
+
+def anchor(title: str) -> str:
+    """JupyterLab's id for a heading: its text with spaces as hyphens."""
+    return re.sub(r"\s+", "-", re.sub(r"[`*_]", "", title).strip())
+
+
+def labels(root: Path) -> dict[str, tuple[str, str]]:
+    """``(label)=`` targets of every page: label -> (docname, heading that follows)."""
+    found = {}
+    for path in sorted((root / "book").rglob("*.md")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for n, line in enumerate(lines):
+            match = LABEL.match(line)
+            if not match:
+                continue
+            title = next((HEADING.match(x)["title"] for x in lines[n + 1:n + 4] if HEADING.match(x)), "")
+            found[match["label"]] = (str(path.relative_to(root).with_suffix("")), title)
+    return found
+
+
+class References:
+    """Author–year citations and reference entries from ``data/references.bib``."""
+
+    def __init__(self, bib: Path):
+        from pybtex.database import parse_file
+
+        self.entries = parse_file(str(bib)).entries
+
+    @staticmethod
+    def _name(person) -> str:
+        return " ".join(person.last_names).replace("{", "").replace("}", "")
+
+    def _year(self, key: str) -> str:
+        return self.entries[key].fields.get("year", "n.d.").replace("--", "–")
+
+    def authors(self, key: str) -> str:
+        people = self.entries[key].persons.get("author", [])
+        names = [self._name(p) for p in people]
+        if not names:
+            return self.entries[key].fields.get("title", key).replace("{", "").replace("}", "")
+        return names[0] + " et al." if len(names) > 2 else " and ".join(names)
+
+    def cite(self, keys: list[str], textual: bool) -> str:
+        """As the rest of the book names a source (``brbook.data.cite``), linked to the reference list."""
+        from brbook.data import cite
+
+        parts = []
+        for key in keys:
+            try:
+                label = cite(key)
+            except (KeyError, IndexError, ValueError):
+                label = f"{self.authors(key)} ({self._year(key)})"
+            if not textual:
+                label = re.sub(r" \((.*)\)$", r", \1", label)
+            parts.append(f"[{label}](#References)")
+        return "; ".join(parts) if textual else "(" + "; ".join(parts) + ")"
+
+    def entry(self, key: str) -> str:
+        fields = self.entries[key].fields
+        people = self.entries[key].persons.get("author", [])
+        who = ", ".join(" ".join(p.first_names + p.last_names) for p in people).replace("{", "").replace("}", "")
+        title = fields.get("title", "").replace("{", "").replace("}", "").replace("`", "‘")
+        where = fields.get("institution") or fields.get("howpublished") or fields.get("publisher") or ""
+        text = f"{who + '. ' if who else ''}*{title}*. {where + ', ' if where else ''}{self._year(key)}."
+        return text.replace("--", "–")
+
+
+class Converter:
+    """MyST Markdown of one chapter -> Markdown that JupyterLab renders."""
+
+    def __init__(self, root: Path, docname: str, glued: dict[str, object]):
+        self.root = root
+        self.docname = docname
+        self.glued = glued
+        self.names = names(root)
+        self.labels = labels(root)
+        self.refs = References(root / "data" / "references.bib")
+        self.cited: list[str] = []
+
+    def _bib_key(self, key: str) -> str:
+        key = key.strip()
+        if key in self.refs.entries:
+            return key
+        return key.split("-", 1)[1] if "-" in key and key.split("-", 1)[1] in self.refs.entries else key
+
+    def _link(self, text: str, docname: str, title: str = "") -> str:
+        target = self.names.get(docname)
+        if target is None:
+            return f"*{text}* (a page of the web book)"
+        if docname == self.docname:
+            return f"[{text}](#{anchor(title)})" if title else text
+        return f"[{text}]({target}{'#' + anchor(title) if title else ''})"
+
+    def _role(self, match: re.Match) -> str:
+        role, body = match.group(1), match.group(2)
+        explicit = re.match(r"^(?P<text>.*?)\s*<(?P<target>[^>]+)>$", body, re.S)
+        text, target = (explicit["text"], explicit["target"]) if explicit else ("", body)
+        if role == "ref":
+            docname, title = self.labels.get(target, ("", target))
+            top = not docname or title == self._doc_title(docname)
+            return self._link(text or title, docname, "" if top else title)
+        if role == "doc":
+            docname = str(Path(self.docname).parent / target) if not target.startswith("/") else target[1:]
+            docname = str(Path(docname))
+            title = self._doc_title(docname)
+            return self._link(text or title, docname)
+        if role.startswith("cite"):
+            keys = [self._bib_key(k) for k in target.split(",")]
+            self.cited += [k for k in keys if k not in self.cited]
+            return self.refs.cite(keys, textual=role == "cite:t")
+        name, _, spec = target.partition(":")
+        value = self.glued.get(name)
+        if value is None:
+            raise KeyError(f"{self.docname}: nothing glued under {name!r} (run `make book` first)")
+        return format(value, spec) if spec else str(value)
+
+    def _doc_title(self, docname: str) -> str:
+        path = self.root / f"{docname}.md"
+        for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+            match = HEADING.match(line)
+            if match and line.startswith("# "):
+                return match["title"]
+        return docname
+
+    def _bibliography(self, heading: bool = True) -> str:
+        if not self.cited:
+            return ""
+        items = "\n".join(f"- {self.refs.entry(k)}" for k in sorted(self.cited, key=self.refs.authors))
+        return f"## References\n\n{items}\n" if heading else f"{items}\n"
+
+    def convert(self, text: str) -> str:
+        """One Markdown cell's text, converted."""
+        out: list[str] = []
+        lines = text.splitlines()
+        n = 0
+        while n < len(lines):
+            line = lines[n]
+            if LABEL.match(line):
+                n += 1
+                continue
+            fence = re.match(r"^(`{3,}|:{3,})\{(?P<name>[\w-]+)\}\s*(?P<arg>.*)$", line)
+            if fence:
+                close = fence.group(1)
+                body = []
+                n += 1
+                while n < len(lines) and lines[n].strip() != close:
+                    body.append(lines[n])
+                    n += 1
+                n += 1
+                body = [b for b in body if not re.match(r"^:[\w-]+:", b)]
+                if fence["name"] == "bibliography":
+                    out.append("\0BIBLIOGRAPHY\0")
+                else:
+                    title = fence["arg"] or fence["name"].capitalize()
+                    inner = ROLE.sub(self._role, "\n".join(body).strip())
+                    out.append(f"> **{title}**\n>\n" + "\n".join(f"> {b}".rstrip() for b in inner.splitlines()))
+                continue
+            out.append(ROLE.sub(self._role, line))
+            n += 1
+        return "\n".join(out)
+
+    def finish(self, text: str) -> str:
+        heading = not re.search(r"^#+ References\s*$", text, re.M)
+        return text.replace("\0BIBLIOGRAPHY\0", self._bibliography(heading))
+
+
+def _glued(notebook) -> dict[str, object]:
+    """Values glued by the chapter's cells (``book.glue_facts``), from the executed outputs."""
+    values = {}
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("scrapbook")
+            if not meta:
+                continue
+            text = output["data"].get(meta["mime_prefix"] + "text/plain", "")
+            try:
+                values[meta["name"]] = ast.literal_eval(text)
+            except (ValueError, SyntaxError):
+                values[meta["name"]] = text.strip("'\"")
+    return values
+
+
+def _attrs(tag: str) -> dict[str, str]:
+    return {k: html.unescape(v) for k, v in re.findall(r'([\w-]+)="([^"]*)"', tag)}
+
+
+def self_check_token(markup: str) -> str | None:
+    """The self-check in a cell's HTML output as a token: only what the book's page carries."""
+    head = re.search(r'<div class="self-check"[^>]*>', markup)
+    if not head:
+        return None
+    attrs = _attrs(head.group(0))
+    question = re.search(r'<p class="self-check-question"[^>]*><span[^>]*>[^<]*</span>\s*(.*?)</p>', markup, re.S)
+    options = [(_attrs(tag).get("value", ""), _attrs(tag).get("data-feedback", ""))
+               for tag in re.findall(r'<input type="radio"[^>]*>', markup)]
+    masked = {cls: _attrs(tag).get("data-masked", "") for cls, tag in
+              re.findall(r'<p class="self-check-(worked|explanation)"([^>]*)>', markup)}
+    unit = re.search(r'<span class="self-check-unit">(.*?)</span>', markup)
+    state = {"question": html.unescape(question.group(1)) if question else "", "kind": attrs.get("data-kind"),
+             "salt": attrs.get("data-salt"), "answer": attrs.get("data-answer"),
+             "tries": int(attrs.get("data-tries", 3)), "step": float(attrs.get("data-step", 1)),
+             "hint": attrs.get("data-hint", ""), "options": options, "unit": html.unescape(unit.group(1)) if unit
+             else "", "worked": masked.get("worked", ""), "explanation": masked.get("explanation", "")}
+    return base64.b64encode(json.dumps(state, ensure_ascii=False).encode()).decode()
+
+
+def _self_check_preview(state: dict) -> str:
+    items = "".join(f"<li>{html.escape(label)}</li>" for label, _ in state["options"])
+    unit = f" ({html.escape(state['unit'])})" if state["unit"] else ""
+    body = f"<ul>{items}</ul>" if items else f"<p>Your answer{unit}</p>"
+    return (f"<div><p><strong>Self-check</strong> {html.escape(state['question'])}</p>{body}"
+            "<p><em>Run this cell (Shift+Enter) to answer.</em></p></div>")
+
+
+_BOOK_LINK = re.compile(r'<a\b[^>]*href="(?!https?:|#|mailto:)[^"]*\.html(?:#[^"]*)?"[^>]*>(.*?)</a>', re.S)
+
+
+def _clean_html(markup: str) -> str:
+    """Links into the web book are dead in a notebook: keep their text."""
+    from brbook.widgets import LIVE_NOTE, STATIC_NOTE
+
+    markup = re.sub(r'href="[^"]*notebooks/([a-z][\w-]*)\.ipynb"', r'href="exercise-\1.ipynb"', markup)
+    return _BOOK_LINK.sub(r"\1", markup).replace(STATIC_NOTE, LIVE_NOTE)
+
+
+def _chart_outputs(spec: dict, markup: str) -> list:
+    import vl_convert as vlc
+
+    caption = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", markup, re.S)
+    text = re.sub(r"<[^>]+>", "", caption.group(1)).strip() if caption else ""
+    return [nbformat.v4.new_output("display_data", data={"image/svg+xml": vlc.vegalite_to_svg(spec)}),
+            nbformat.v4.new_output("display_data", data={"text/markdown": html.unescape(text),
+                                                          "text/plain": html.unescape(text)})]
+
+
+def _code_cell(cell, chapter: str, first: bool) -> None:
+    tags = cell.metadata.get("tags", [])
+    hidden = bool({"remove-input", "remove-cell", "hide-input"} & set(tags))
+    if first:
+        cell.source = SETUP.format(chapter=chapter, version=version())
+        cell.outputs = []
+    elif "remove-cell" in tags and cell.source.rstrip().endswith(")"):
+        cell.source = cell.source.rstrip() + ";"  # a hidden cell's value is not for show
+    outputs = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        if (output.get("metadata", {}).get("scrapbook") or output.get("output_type") == "stream"
+                or "remove-cell" in tags):
+            continue
+        if "application/vnd.vegalite.v6+json" in data:
+            outputs += _chart_outputs(data["application/vnd.vegalite.v6+json"], data.get("text/html", ""))
+            continue
+        markup = data.get("text/html", "")
+        token = self_check_token(markup) if markup else None
+        if token:
+            state = json.loads(base64.b64decode(token))
+            cell.source = f'widgets.self_check("{token}")'
+            outputs.append(nbformat.v4.new_output("display_data", data={
+                "text/html": _self_check_preview(state), "text/plain": "Self-check: run this cell to answer."}))
+            continue
+        if "application/vnd.jupyter.widget-view+json" in data:
+            data = {k: v for k, v in data.items() if k != "application/vnd.jupyter.widget-view+json"}
+        if markup:
+            data = {**data, "text/html": _clean_html(markup)}
+        outputs.append(nbformat.v4.new_output("display_data", data=data))
+    cell.outputs = outputs
+    cell.execution_count = None
+    cell.metadata = {"tags": tags} if tags else {}
+    if hidden:
+        cell.metadata["jupyter"] = {"source_hidden": True}
+
+
+def executed(root: Path, source: Path):
+    """The chapter merged with its outputs from the book's execution cache (``make book``)."""
+    from jupyter_cache import get_cache
+
+    notebook = jupytext.read(source)
+    try:
+        _, merged = get_cache(str(root / CACHE)).merge_match_into_notebook(notebook)
+    except KeyError as exc:
+        raise KeyError(f"{source} has not been executed since it last changed: run `make book` first") from exc
+    return merged
+
+
+def class_notebook(root: Path, source: Path):
+    """One chapter as a class notebook (see the module docstring)."""
+    notebook = executed(root, source)
+    docname = str(source.relative_to(root).with_suffix(""))
+    converter = Converter(root, docname, _glued(notebook))
+    first = True
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = converter.convert(cell.source)
+            cell.metadata = {}
+        elif cell.cell_type == "code":
+            _code_cell(cell, chapter_name(source), first)
+            first = False
+    last = [c for c in notebook.cells if c.cell_type == "markdown" and "\0BIBLIOGRAPHY\0" in c.source]
+    for cell in last:
+        cell.source = converter.finish(cell.source)
+    if converter.cited and not last:
+        notebook.cells.append(nbformat.v4.new_markdown_cell(converter._bibliography()))
+    notebook.cells = [c for c in notebook.cells if c.cell_type != "markdown" or c.source.strip()]
+    for n, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{n}"
+    notebook.metadata = {
+        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "brbook": {"version": version(), "chapter": chapter_name(source)}}
+    notebook.nbformat, notebook.nbformat_minor = 4, 5
+    nbformat.validate(notebook)
+    return notebook
+
+
+def build(root: Path, out: Path) -> list[Path]:
+    """Write every class notebook into ``out``; return their paths, in reading order."""
+    from brbook.bundle import chapter_sources
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for n, source in enumerate(chapter_sources(root), start=1):
+        notebook = class_notebook(root, source)
+        target = out / notebook_name(n, source)
+        text = nbformat.writes(notebook)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    here = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+    for path in build(here, here / "_build" / "notebooks"):
+        print(path)
