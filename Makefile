@@ -59,6 +59,7 @@ instructor: validate vendor exercises cache-check  ## build the instructor editi
 	@echo "instructor edition: _build/instructor/html/index.html (never publish it to students)"
 
 bundle: exercises  ## zip the student notebooks, data and package for a class: _build/student-bundle.zip
+	@test -n "$$(ls _build/html/notebooks/[0-9][0-9]-*.ipynb 2>/dev/null)" || $(MAKE) book
 	$(BIN)/brbook bundle --out _build/student-bundle.zip
 
 EXERCISE_INPUTS := $(wildcard exercises/*.md data/*.csv src/brbook/*.py)
@@ -91,13 +92,15 @@ test: test-env browser  ## run the whole test suite (lint, data, both editions, 
 bench: test-env browser exercises  ## print build, page-weight, drawing and grading figures
 	$(BIN)/python tests/bench.py
 
-# JupyterLab opens the MyST chapters as notebooks through jupytext (a settings override makes that the
-# default viewer for .md files); the student exercise notebooks are copied once to _build/lab/ to work in.
+# A classroom JupyterLab on the class notebooks the book build writes (brbook.notebooks): the file browser
+# is rooted at _build/class/ (chapters, student exercises, data; no keys or sources), copied once so work
+# done there is kept. INSTRUCTOR=1 roots it at the repository. JUPYTER_PORT is honoured; root may run it.
 lab-settings: test-env exercises
+	@test -n "$$(ls _build/html/notebooks/[0-9][0-9]-*.ipynb 2>/dev/null)" || $(MAKE) book
 	$(BIN)/python -m brbook.lab $(CURDIR)
 
-lab: lab-settings  ## open the chapters and exercises as live notebooks in JupyterLab
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) book/intro.md
+lab: lab-settings  ## open the chapters and exercises as live notebooks in JupyterLab (INSTRUCTOR=1: the repository)
+	$(BIN)/python -m brbook.lab $(CURDIR) --serve $(if $(INSTRUCTOR),--instructor)
 
 clean:  ## remove build outputs (keeps .venv)
 	rm -rf _build

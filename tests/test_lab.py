@@ -1,9 +1,16 @@
-"""`make lab`: JupyterLab serves the MyST chapters as notebooks, with jupytext as the default viewer."""
+"""`make lab` and the class notebooks (issue 20): prose that reads as prose, no answer in sight,
+live self-checks and charts, a classroom JupyterLab; then the same in a real JupyterLab with Chromium.
+
+The notebook tests read the class notebooks of the last `make book` (``_build/html/notebooks``).
+"""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -11,35 +18,173 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from brbook import lab
+from brbook import data, lab, widgets
 
 from .conftest import ROOT
 
 pytestmark = pytest.mark.kernel
 
+BUILT = ROOT / "_build" / "html" / "notebooks"
+RAW_MYST = re.compile(r"\{[a-z]+(:[a-z]+)?\}`|^\([\w:-]+\)=\s*$|^(```|:::)\{|^:(filter|class|keyprefix|tags):",
+                      re.M)
 
-def test_overrides_make_jupytext_the_default_viewer_and_keep_other_settings(tmp_path):
+
+def _chapters() -> list[Path]:
+    paths = sorted(BUILT.glob("[0-9][0-9]-*.ipynb"))
+    assert paths, "no class notebooks: run `make book` first"
+    return paths
+
+
+def _markdown(path: Path) -> str:
+    return "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+
+
+def test_class_notebooks_are_named_after_the_chapters_in_reading_order():
+    names = [p.name for p in _chapters()]
+    assert names[:2] == ["01-sources.ipynb", "02-military.ipynb"] and "08-synthesis.ipynb" in names
+    exercise_names = {p.name for p in (ROOT / "_build" / "exercises" / "student").glob("*.ipynb")}
+    assert not exercise_names & set(names)  # a chapter and its exercises never share a file name
+
+
+def test_class_notebooks_read_as_prose():
+    for path in _chapters():
+        text = _markdown(path)
+        assert not RAW_MYST.search(text), (path.name, RAW_MYST.search(text).group(0))
+    military = _markdown(BUILT / "02-military.ipynb")
+    # glued numbers are the numbers, formatted as the book formats them
+    assert f"{data.fact_value('paper2016-f903'):,} participants" in military
+    # citations: author-year text linked to the chapter's reference list
+    assert "[Astapenia and Balkunets, 2016](#References)" in military
+    assert "## References" in military and "*Belarus-Russia Relations after the Ukraine Conflict*" in military
+    # cross-references: links to the other class notebooks that exist
+    for target in re.findall(r"\]\(([^)#]+\.ipynb)", military):
+        assert (BUILT / target).exists(), target
+    assert "](01-sources.ipynb)" in military
+    # admonitions: a quoted block with a bold title
+    assert "> **What these sources cannot tell you**" in military
+
+
+def test_class_notebooks_show_their_outputs_before_anything_runs_and_link_nowhere_dead():
+    nb = nbformat.read(BUILT / "02-military.ipynb", as_version=4)
+    mimes = [m for c in nb.cells if c.cell_type == "code" for o in c.outputs for m in o.get("data", {})]
+    assert "image/svg+xml" in mimes  # the chart, drawn from the book's spec
+    assert mimes.count("text/html") > 10  # the excerpts
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            markup = output.get("data", {}).get("text/html", "")
+            for href in re.findall(r'href="([^"]+)"', markup):
+                assert href.startswith(("#", "http", "exercise-")), href
+            assert "widget-view" not in json.dumps(output)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+
+
+def test_no_cell_of_a_class_notebook_shows_a_self_check_answer_or_feedback():
+    source = (ROOT / "book" / "military" / "index.md").read_text(encoding="utf-8")
+    right = "His wish not to overcomplicate relations with the United States and the EU"
+    feedback = "Right: the paper judges that the refusal"
+    assert right in source and feedback in source  # what the chapter's source holds
+    nb = nbformat.read(BUILT / "02-military.ipynb", as_version=4)
+    text = json.dumps(nb, ensure_ascii=False)
+    assert feedback not in text and "answer=" not in text and "selfcheck.choice" not in text
+    checks = [c for c in nb.cells if c.source.startswith("widgets.self_check(")]
+    assert len(checks) == len(re.findall(r"^selfcheck\.(choice|number|which_source)\(", source, re.M))
+    for cell in checks:
+        assert cell.metadata["jupyter"]["source_hidden"] is True
+        state = json.loads(base64.b64decode(cell.source.split('"')[1]))
+        assert set(state) >= {"salt", "answer", "options"} and feedback not in json.dumps(state, ensure_ascii=False)
+
+
+def test_a_self_check_form_gives_the_books_feedback_for_each_option():
+    nb = nbformat.read(BUILT / "02-military.ipynb", as_version=4)
+    tokens = [c.source.split('"')[1] for c in nb.cells if c.source.startswith("widgets.self_check(")]
+    form = widgets.self_check(tokens[0])
+    verdicts = {label: form.judge(label) for label in form.answer.options}
+    right = [label for label, (ok, _) in verdicts.items() if ok]
+    assert right == ["His wish not to overcomplicate relations with the United States and the EU"]
+    assert "primarily determined" in verdicts[right[0]][1]
+    wrong = next(label for label, (ok, _) in verdicts.items() if not ok)
+    form.answer.value = wrong
+    form._check()
+    assert "Not yet." in form.feedback.value
+    form.answer.value = right[0]
+    form._check()
+    assert "Correct." in form.feedback.value
+    numbers = [t for t in tokens if json.loads(base64.b64decode(t))["kind"] == "number"]
+    fall = data.fact_value("paper2016-f901") - data.fact_value("paper2016-f902")
+    cadets = widgets.self_check(numbers[0])
+    assert cadets.judge(str(fall))[0] is True and cadets.judge(str(fall + 10))[0] is False
+    cadets.answer.value = str(fall)
+    cadets._check()
+    assert f"= {fall} cadets" in cadets.extra.value  # the working shows once it is right
+
+
+def test_a_live_chart_redraws_when_its_control_moves():
+    from brbook import charts
+
+    figure = charts.fact_series(data.facts(dimension="military"), title="Military figures", description="Bars.")
+    live = widgets.LiveChart(figure)
+    before = live.drawing.value
+    assert "<svg" in before and live.controls
+    control = live.controls[0]
+    control.value = control.options[1]
+    assert "<svg" in live.drawing.value and live.drawing.value != before
+
+
+def test_the_explorer_pages_its_matches_in_a_scroll_box():
+    explorer = widgets.excerpt_explorer("military")
+    total = len(explorer.matches())
+    assert total > widgets.PAGE
+    assert f"<strong>{total}</strong>" in explorer.summary.value and f"first {widgets.PAGE}" in explorer.summary.value
+    assert explorer.output.layout.overflow == "auto" and explorer.more.layout.display != "none"
+    shown = explorer.output.value.count("<blockquote")
+    explorer.more.click()
+    assert explorer.output.value.count("<blockquote") == min(total, 2 * shown)
+
+
+def test_overrides_silence_the_news_shut_kernels_with_their_tabs_and_keep_other_settings(tmp_path):
     settings = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
     settings.parent.mkdir(parents=True)
-    settings.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}))
+    settings.write_text(json.dumps({"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+                                    "@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {}}}))
     lab.write_overrides(tmp_path)
     written = json.loads(settings.read_text())
-    viewers = written["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
-    assert viewers == {"markdown": "Jupytext Notebook", "myst": "Jupytext Notebook"}
+    assert written["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert written["@jupyterlab/notebook-extension:tracker"]["kernelShutdown"] is True
     assert written["@jupyterlab/apputils-extension:themes"]["theme"] == "JupyterLab Dark"
+    assert "@jupyterlab/docmanager-extension:plugin" not in written  # .md files open as text again
 
 
-def test_exercise_copies_are_made_once_and_never_overwritten(tmp_path):
-    student = tmp_path / "_build" / "exercises" / "student"
-    student.mkdir(parents=True)
-    (student / "military.ipynb").write_text("fresh")
-    assert [p.name for p in lab.copy_exercises(tmp_path)] == ["exercise-military.ipynb"]
-    copy = tmp_path / "_build" / "lab" / "exercise-military.ipynb"
-    copy.write_text("a student's work")
-    assert lab.copy_exercises(tmp_path) == [] and copy.read_text() == "a student's work"
+def test_the_class_folder_holds_chapters_exercises_and_data_only_and_keeps_work(tmp_path):
+    root = tmp_path / "repo"
+    (root / "_build" / "html").mkdir(parents=True)
+    shutil.copytree(BUILT, root / "_build" / "html" / "notebooks")
+    shutil.copytree(ROOT / "_build" / "exercises", root / "_build" / "exercises")
+    shutil.copytree(ROOT / "data", root / "data")
+    folder, copied = lab.class_folder(root)
+    names = {p.relative_to(folder).parts[0] for p in folder.rglob("*")}
+    assert names == ({lab.START, "data"} | {p.name for p in _chapters()}
+                     | {f"exercise-{p.name}" for p in (ROOT / "_build" / "exercises" / "student").glob("*.ipynb")})
+    assert not [p for p in folder.rglob("*") if re.search(r"key|solution|\.md$|node_modules", p.name)]
+    work = folder / "02-military.ipynb"
+    work.write_text("a student's work")
+    assert lab.class_folder(root)[1] == [] and work.read_text() == "a student's work"
+    start = nbformat.read(folder / lab.START, as_version=4)
+    assert start.metadata["kernelspec"]["name"] == "python3" and "](02-military.ipynb)" in start.cells[0].source
 
+
+def test_the_lab_command_runs_as_root_on_the_given_port_and_an_instructor_gets_the_repository():
+    user = lab.command(ROOT, port="", euid=1000)
+    assert "--allow-root" not in user and f"--ServerApp.root_dir={ROOT / '_build' / 'class'}" in user
+    assert f"--ServerApp.default_url=/lab/tree/{lab.START}" in user
+    root = lab.command(ROOT, port="8899", euid=0)
+    assert "--allow-root" in root and "--ServerApp.port=8899" in root
+    assert f"--ServerApp.root_dir={ROOT}" in lab.command(ROOT, instructor=True, port="", euid=1000)
+
+
+# ------------------------------------------------------------------ a real JupyterLab, driven by Chromium
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -47,34 +192,114 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        return json.loads(response.read())
-
-
-def test_jupyterlab_opens_a_chapter_as_a_notebook_with_the_jupytext_viewer(tmp_path):
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """One JupyterLab server on a copy of the class notebooks, for every browser test."""
+    folder = tmp_path_factory.mktemp("class")
+    for path in _chapters():
+        shutil.copyfile(path, folder / path.name)
     lab.write_overrides()
     port = _free_port()
+    runtime = tmp_path_factory.mktemp("runtime")
     command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
-               "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={ROOT}", "--allow-root",
-               "--ServerApp.ip=127.0.0.1"]
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+               "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={folder}", "--allow-root",
+               "--ServerApp.ip=127.0.0.1", "--LabApp.expose_app_in_browser=True",
+               f"--LabApp.user_settings_dir={runtime / 'settings'}", f"--LabApp.workspaces_dir={runtime / 'ws'}"]
+    settings = runtime / "settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True)
+    (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime), "JUPYTER_CONFIG_DIR": str(runtime / "config")}
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     base = f"http://127.0.0.1:{port}"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(f"{base}/api/status", timeout=5)
+            break
+        except OSError:
+            time.sleep(0.5)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"])
+        yield browser, base, folder
+        browser.close()
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def _open_and_run(page, base: str, name: str) -> None:
+    page.goto(f"{base}/lab/tree/{name}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
+    page.wait_for_timeout(1500)
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        """() => { const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
+                   return p.length && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }""", timeout=240_000)
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted(BUILT.glob("[0-9][0-9]-*.ipynb"))])
+def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_prose(jupyterlab, name):
+    browser, base, _ = jupyterlab
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
     try:
-        for _ in range(120):
-            try:
-                _get(f"{base}/api/status")
-                break
-            except OSError:
-                time.sleep(0.5)
-        chapter = _get(f"{base}/api/contents/book/military/index.md?type=notebook&content=1")
-        assert chapter["type"] == "notebook"
-        sources = [c["source"] for c in chapter["content"]["cells"] if c["cell_type"] == "code"]
-        assert any("book.setup(\"military\")" in s for s in sources)
-        settings = _get(f"{base}/lab/api/settings/@jupyterlab/docmanager-extension:plugin")
-        # overrides.json changes the defaults of the setting schema that JupyterLab loads
-        assert settings["schema"]["properties"]["defaultViewers"]["default"]["markdown"] == "Jupytext Notebook"
+        _open_and_run(page, base, name)
+        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+        assert errors.count() == 0, errors.first.inner_text()
+        assert page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").count() == 0
+        markdown = page.locator(".jp-MarkdownOutput").all_inner_texts()
+        assert markdown and not RAW_MYST.search("\n".join(markdown))
+        charts = page.locator(".brbook-live-chart")
+        for n in range(charts.count()):
+            chart = charts.nth(n)
+            chart.locator("svg").first.wait_for(timeout=30_000)
+            before = chart.locator(".brbook-chart-drawing").inner_html()
+            select = chart.locator("select")
+            if select.count():
+                options = select.first.locator("option").all_inner_texts()
+                select.first.select_option(label=options[-1] if options[0] == select.first.input_value()
+                                           else options[0])
+            else:
+                chart.locator("input[type=checkbox]").first.check()
+            page.wait_for_function(
+                "([el, old]) => el.querySelector('.brbook-chart-drawing').innerHTML !== old",
+                arg=[chart.element_handle(), before], timeout=30_000)
+        checks = page.locator(".brbook-self-check").filter(has=page.locator("input[type=radio]"))
+        if checks.count():
+            check = checks.first
+            labels = check.locator("label:has(input[type=radio])")
+            verdicts = []
+            for n in range(labels.count()):
+                labels.nth(n).click()
+                check.get_by_role("button", name="Check").click()
+                page.wait_for_timeout(300)
+                verdicts.append(check.locator(".brbook-feedback").inner_text())
+            right = [n for n, v in enumerate(verdicts) if v.startswith("Correct.")]
+            assert len(right) == 1 and sum(v.startswith("Not yet.") for v in verdicts) == len(verdicts) - 1
+            labels.nth(right[0]).click()  # wrong before, right now
+            check.get_by_role("button", name="Check").click()
+            page.wait_for_timeout(300)
+            assert check.locator(".brbook-feedback").inner_text().startswith("Correct.")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        page.close()
+
+
+def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository(jupyterlab):
+    browser, base, folder = jupyterlab
+    before = subprocess.run(["git", "status", "--porcelain", "book"], cwd=ROOT, capture_output=True, text=True).stdout
+    page = browser.new_page()
+    try:
+        page.goto(f"{base}/lab/tree/07-compare.ipynb")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.wait_for_function("() => window.jupyterapp", timeout=60_000)
+        page.wait_for_timeout(1000)
+        stamp = (folder / "07-compare.ipynb").stat().st_mtime
+        page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        page.wait_for_timeout(2000)
+        assert (folder / "07-compare.ipynb").stat().st_mtime > stamp  # it was saved, in the copy
+    finally:
+        page.close()
+    after = subprocess.run(["git", "status", "--porcelain", "book"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert after == before

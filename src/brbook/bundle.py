@@ -13,11 +13,8 @@ from datetime import date
 from importlib import metadata
 from pathlib import Path
 
-import jupytext
-import nbformat
 import yaml
 
-from brbook.assets import chapter_name
 from brbook.edition import VERSION_FILE, version
 from brbook.layout import BUNDLE_MARKER
 
@@ -72,12 +69,20 @@ def chapter_sources(root: Path) -> list[Path]:
     return chosen
 
 
-def build(root: Path, student_notebooks: Path, out: Path) -> list[str]:
-    """Write the bundle zip to ``out``; return the names of the files in it."""
+def build(root: Path, student_notebooks: Path, out: Path, class_notebooks: Path | None = None) -> list[str]:
+    """Write the bundle zip to ``out``; return the names of the files in it.
+
+    The chapters are the class notebooks the book build writes (``brbook.notebooks``), the same
+    ones the book offers for download: executed, and readable as prose.
+    """
     package = root / "src" / "brbook"
     exercises = sorted(student_notebooks.glob("*.ipynb"))
     if not exercises:
         raise FileNotFoundError(f"no student notebooks in {student_notebooks}: run `make exercises` first")
+    class_notebooks = class_notebooks or root / "_build" / "html" / "notebooks"
+    chapters = sorted(class_notebooks.glob("[0-9][0-9]-*.ipynb"))
+    if not chapters:
+        raise FileNotFoundError(f"no class notebooks in {class_notebooks}: run `make book` first")
     entries: dict[str, bytes | str] = {
         BUNDLE_MARKER: f"brbook student bundle, version {version()}, built {date.today().isoformat()}\n",
         VERSION_FILE: f"{version()}\n",
@@ -86,10 +91,8 @@ def build(root: Path, student_notebooks: Path, out: Path) -> list[str]:
         "LICENSE-CONTENT.md": (root / "LICENSE-CONTENT.md").read_bytes(),
         "requirements.txt": requirements(),
     }
-    for n, source in enumerate(chapter_sources(root), start=1):
-        notebook = jupytext.read(source)
-        notebook.metadata.setdefault("brbook", {})["version"] = version()
-        entries[f"{n:02d}-{chapter_name(source)}.ipynb"] = nbformat.writes(notebook)
+    for path in chapters:
+        entries[path.name] = path.read_bytes()
     for path in exercises:
         entries[f"exercise-{path.name}"] = path.read_bytes()
     for path in sorted(package.glob("*.py")):

@@ -201,6 +201,7 @@ class SelfCheckForm(w.VBox):
         self.check = w.Button(description="Check", button_style="primary")
         self.check.on_click(self._check)
         self.feedback = w.HTML()
+        self.feedback.add_class("brbook-feedback")
         self.extra = w.HTML()
         row = w.HBox([self.answer, unit]) if self.state["kind"] == "number" else self.answer
         super().__init__([question, row, self.check, self.feedback, self.extra])
