@@ -39,9 +39,10 @@ SETUP = '''try:
     from brbook import book, charts, data, excerpts, selfcheck, widgets
 except ModuleNotFoundError as missing:
     raise ModuleNotFoundError(
-        "This notebook needs the brbook package and its data: pip install the wheel "
-        "brbook-{version}-py3-none-any.whl from the book's page 'Run the notebooks yourself', "
-        "then restart the kernel.") from missing
+        "This notebook needs the brbook package and its data. Open it from the unzipped student bundle "
+        "(belarus-russia-notebooks/, where brbook/ and data/ sit beside the notebooks) and run "
+        "`pip install -r requirements.txt` there (see the book's page 'Run the notebooks yourself'). "
+        "Then restart the kernel.") from missing
 
 book.setup({chapter!r}, classroom=True)'''
 """The class notebooks' first cell: says what to install where brbook is missing; prints nothing."""
