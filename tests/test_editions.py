@@ -80,6 +80,8 @@ def test_bundle_holds_chapters_exercises_data_and_a_readme(unzipped):
     assert {"README.md", "requirements.txt", "brbook", "data"} <= names
     chapters = sorted(p.name for p in unzipped.glob("[0-9][0-9]-*.ipynb"))
     assert chapters[0] == "01-sources.ipynb" and "02-military.ipynb" in chapters and len(chapters) >= 8
+    for name in chapters:  # the class notebooks, the same ones the book offers for download
+        assert (unzipped / name).read_bytes() == (ROOT / "_build" / "html" / "notebooks" / name).read_bytes(), name
     assert {f"exercise-{p.stem}.ipynb" for p in exercises.SOURCES.glob("*.md")} <= names
     assert (unzipped / "data" / "excerpts.csv").read_bytes() == (ROOT / "data" / "excerpts.csv").read_bytes()
     assert "pandas==" in (unzipped / "requirements.txt").read_text()
