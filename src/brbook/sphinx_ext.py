@@ -50,7 +50,7 @@ def _write_chapter_notebooks(app: Sphinx, exception) -> None:
         return
     from brbook import notebooks
 
-    root = Path(app.confdir)
+    root = Path(app.srcdir)
     if not (root / notebooks.CACHE).exists():
         return
     notebooks.build(root, Path(app.outdir) / "notebooks")
