@@ -38,6 +38,19 @@ def setup(chapter: str | None = None, classroom: bool = False):
                 f"(<code>{name}</code>)</a> to run it in JupyterLab with live widgets.</p>")
 
 
+def wheel_link():
+    """A download link to the wheel that the build serves (``brbook.sphinx_ext``): package and data in one file."""
+    from IPython.display import HTML
+
+    from brbook.edition import version
+    from brbook.excerpts import link_to
+    from brbook.sphinx_ext import wheel_name
+
+    name = wheel_name(version())
+    return HTML(f'<p class="wheel-download"><a href="{link_to(name)}" download><code>{name}</code></a> '
+                "(the <code>brbook</code> package with its data)</p>")
+
+
 def class_notebook_name(chapter: str) -> str:
     """``military`` -> ``02-military.ipynb``, the chapter's class notebook (see ``brbook.notebooks``)."""
     from brbook.bundle import chapter_sources

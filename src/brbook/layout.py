@@ -14,6 +14,11 @@ BUNDLE_MARKER = "BUNDLE.txt"
 """A file at the top of the student bundle: its presence says the package runs from the bundle."""
 
 
+def in_wheel() -> bool:
+    """True when the package is installed from its wheel, which carries the tables in ``brbook/data``."""
+    return (PACKAGE / "data" / "excerpts.csv").exists()
+
+
 def in_bundle() -> bool:
     """True when the package runs from an unzipped student bundle, not the repository."""
     return (PACKAGE.parent / BUNDLE_MARKER).exists()
@@ -22,7 +27,7 @@ def in_bundle() -> bool:
 ROOT = PACKAGE.parent if in_bundle() else PACKAGE.parents[1]
 """The repository (or the unzipped bundle)."""
 
-DATA = ROOT / "data"
+DATA = PACKAGE / "data" if in_wheel() else ROOT / "data"
 STUDENT_NOTEBOOKS = ROOT if in_bundle() else ROOT / "_build" / "exercises" / "student"
 """Where the student exercise notebooks are (``make exercises`` writes them in the repository)."""
 

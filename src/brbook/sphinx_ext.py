@@ -54,6 +54,30 @@ def _write_chapter_notebooks(app: Sphinx, exception) -> None:
     if not (root / notebooks.CACHE).exists():
         return
     notebooks.build(root, Path(app.outdir) / "notebooks")
+    _write_wheel(root, Path(app.outdir))
+
+
+def _write_wheel(root: Path, outdir: Path) -> None:
+    """The package with its data as a wheel, served beside the notebooks (page "Run the notebooks yourself")."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from brbook.edition import version
+
+    target = outdir / wheel_name(version())
+    uv = root / ".tools" / "bin" / "uv"
+    if target.exists() or not uv.exists():
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([str(uv), "build", "--wheel", "--offline", "--quiet", "--out-dir", tmp, str(root)],
+                       check=True, cwd=tmp)
+        shutil.copyfile(Path(tmp) / target.name, target)
+
+
+def wheel_name(version: str) -> str:
+    """The wheel's file name, as hatchling writes it."""
+    return f"brbook-{version}-py3-none-any.whl"
 
 
 def setup(app: Sphinx) -> dict:
