@@ -303,3 +303,48 @@ def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository
         page.close()
     after = subprocess.run(["git", "status", "--porcelain", "book"], cwd=ROOT, capture_output=True, text=True).stdout
     assert after == before
+
+
+def test_a_fresh_environment_with_only_the_wheel_runs_every_downloadable_notebook(tmp_path):
+    """Issue 19: pip install the served wheel (its dependencies from the uv cache), run every notebook."""
+    wheel = sorted((ROOT / "_build" / "html").glob("brbook-*-py3-none-any.whl"))
+    assert wheel, "no wheel in _build/html: run `make book`"
+    uv = str(ROOT / ".tools" / "bin" / "uv")
+    venv = tmp_path / "venv"
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    subprocess.run([uv, "pip", "install", "--quiet", "--offline", "--python", python, str(wheel[-1])], check=True)
+    work = tmp_path / "work"
+    work.mkdir()
+    downloads = sorted((ROOT / "_build" / "html" / "notebooks").glob("*.ipynb"))
+    for path in downloads:
+        shutil.copyfile(path, work / path.name)
+    script = """
+import sys, nbformat, brbook.layout
+from pathlib import Path
+from nbclient import NotebookClient
+assert brbook.layout.in_wheel(), brbook.layout.PACKAGE
+for path in sorted(Path('.').glob('*.ipynb')):
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name='python3', allow_errors=False,
+                   resources={'metadata': {'path': '.'}}).execute()
+    print('ran', path.name)
+"""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["JUPYTER_PATH"] = str(venv / "share" / "jupyter")
+    result = subprocess.run([python, "-c", script], cwd=work, capture_output=True, text=True, env=env, timeout=1500)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("ran ") == len(downloads)
+
+
+def test_a_class_notebook_says_what_to_install_where_brbook_is_missing(tmp_path):
+    nb = nbformat.read(BUILT / "02-military.ipynb", as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert "pip install" in first.source and "Run the notebooks yourself" in first.source
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import sys\nsys.modules['brbook'] = None\n" + first.source)])
+    with pytest.raises(CellExecutionError, match="pip install"):
+        NotebookClient(probe, timeout=60, kernel_name="python3").execute()
