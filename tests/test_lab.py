@@ -348,3 +348,13 @@ def test_a_class_notebook_says_what_to_install_where_brbook_is_missing(tmp_path)
         "import sys\nsys.modules['brbook'] = None\n" + first.source)])
     with pytest.raises(CellExecutionError, match="pip install"):
         NotebookClient(probe, timeout=60, kernel_name="python3").execute()
+
+
+def test_launch_buttons_are_off_by_default():
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["launch_buttons"]
+    assert not any(config.get(k) for k in ("jupyterhub_url", "binderhub_url", "colab_url")) and not config["thebe"]
+    page = (ROOT / "_build" / "html" / "book" / "military" / "index.html").read_text(encoding="utf-8")
+    for outside in ("mybinder", "colab.research.google.com", "user-redirect/git-pull", "launch-buttons"):
+        assert outside not in page, outside
