@@ -25,7 +25,7 @@ from pathlib import Path
 from IPython.display import HTML
 
 from brbook import layout
-from brbook.exercises import SOURCES, load
+from brbook.exercises import INSTRUCTOR_TAGS, SOURCES, load
 
 KEY_DIR = layout.ROOT / "_build" / "exercises" / "key"
 GUIDE_DIR = layout.ROOT / "book" / "instructor"
@@ -82,19 +82,25 @@ def graded_handout(name: str) -> HTML:
     exercise = load(SOURCES / f"{name}.md")
     key = _load_key(name)
     expected = key["expected"]
-    items = []
-    for q in exercise.questions:
-        items.append(f'<li class="handout-question" data-question="{q.qid}"><p class="handout-points">'
-                     f"{q.qid} ({q.points:g} point{'s' if q.points != 1 else ''})</p>{_prompt(q.prompt)}"
-                     f'<div class="handout-answer-space"></div></li>')
-    for m in exercise.manual:
-        items.append(f'<li class="handout-question handout-written" data-question="{m.qid}"><p class="handout-points">'
-                     f"{m.qid} ({m.points:g} points, written)</p>{_prompt(m.prompt)}"
-                     f'<div class="handout-answer-space handout-answer-long"></div></li>')
+    points = {q.qid: (q.points, "") for q in exercise.questions}
+    points.update({m.qid: (m.points, ", written") for m in exercise.manual})
+    blocks = []
+    for cell in exercise.notebook.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "markdown" and not tags & INSTRUCTOR_TAGS:
+            blocks.append(f'<div class="handout-text">{_prompt(cell.source)}</div>')
+        qid = cell.metadata.get("question")
+        if cell.cell_type == "code" and qid in points:
+            value, written = points[qid]
+            long = " handout-answer-long" if written else ""
+            blocks.append(f'<div class="handout-question" data-question="{qid}"><p class="handout-points">Answer to '
+                          f"{qid} ({value:g} point{'s' if value != 1 else ''}{written})</p>"
+                          f'<div class="handout-answer-space{long}"></div></div>')
     sheet = (f'<section class="handout handout-graded" data-exercise="{name}"><h3>{html.escape(exercise.title)}: '
-             f"graded questions on paper</h3><p class=\"handout-instructions\">Answer on this sheet. Each question "
-             f"names the excerpts it rests on by their ids; the chapter and the topic comparison page show them in full. "
-             f"Where a question asks for a letter, write the letter.</p><ol class=\"handout-list\">{''.join(items)}</ol></section>")
+             f"graded questions on paper</h3><p class=\"handout-instructions\">Answer on this sheet, in the box after "
+             f"each question. Where a question asks for a letter, write the letter; where it names a variable, "
+             f"write the value. The excerpt ids point to the passages in the chapter and on the topic comparison "
+             f"page.</p>{''.join(blocks)}</section>")
     rows = []
     for q in exercise.questions:
         answer = "; ".join(f"{html.escape(v)} = {html.escape(json.dumps(expected.get(v), ensure_ascii=False))}"

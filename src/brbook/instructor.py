@@ -23,7 +23,8 @@ KEY_DIR = layout.ROOT / "_build" / "exercises" / "key"
 GUIDE_PART = {
     "caption": "Instructor guide",
     "chapters": [{"file": f"book/instructor/{page}"} for page in (
-        "index", "military", "economy", "foreign-policy", "media", "timeline", "synthesis", "solutions",
+        "index", "routes", "difficult-topics", "source-background", "military", "economy", "foreign-policy",
+        "media", "timeline", "synthesis", "assessment", "model-answers", "online", "handouts", "solutions",
         "running-a-class")],
 }
 EDITION_TITLE_SUFFIX = " (instructor edition)"
