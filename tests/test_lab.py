@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from brbook import data, lab, widgets
+from brbook import data, lab, notebooks, widgets
 
 from .conftest import ROOT
 
@@ -198,7 +198,7 @@ def jupyterlab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
     for path in _chapters():
         shutil.copyfile(path, folder / path.name)
-    lab.write_overrides()
+    lab.write_overrides()  # no news pop-up, as in class
     port = _free_port()
     runtime = tmp_path_factory.mktemp("runtime")
     command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
@@ -240,7 +240,7 @@ def _open_and_run(page, base: str, name: str) -> None:
                    return p.length && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }""", timeout=240_000)
 
 
-@pytest.mark.parametrize("name", [p.name for p in sorted(BUILT.glob("[0-9][0-9]-*.ipynb"))])
+@pytest.mark.parametrize("name", sorted(notebooks.names(ROOT).values()))
 def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_prose(jupyterlab, name):
     browser, base, _ = jupyterlab
     page = browser.new_page(viewport={"width": 1300, "height": 900})
