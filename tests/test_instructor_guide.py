@@ -110,7 +110,7 @@ def test_no_guide_page_calls_the_rough_thirds_a_slip():
 
 # -- what the guide quotes -------------------------------------------------------------------------
 
-NEW_PAGES = ("difficult-topics", "source-background", "routes", "assessment", "online", "handouts")
+NEW_PAGES = ("difficult-topics", "source-background", "routes", "assessment", "online", "handouts", "model-answers")
 
 
 def _norm(text: str) -> str:
@@ -165,7 +165,8 @@ def test_the_new_pages_are_built_and_in_the_guides_navigation(edition):
     for name, title in (("difficult-topics", "Teaching difficult topics"),
                         ("source-background", "The five sources: background for the instructor"),
                         ("routes", "Three routes through the book"), ("assessment", "Essays and a final project"),
-                        ("online", "Teaching online"), ("handouts", "Printable handouts")):
+                        ("online", "Teaching online"), ("handouts", "Printable handouts"),
+                        ("model-answers", "Model answers to the discussion prompts")):
         assert (edition / "book" / "instructor" / f"{name}.html").exists(), name
         assert title in page(name).h1.get_text(), name
         assert title in nav, name
