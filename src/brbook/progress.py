@@ -7,6 +7,7 @@ the set-up cell otherwise sits silent. :func:`start` arms a one-second timer tha
 
 from __future__ import annotations
 
+import contextvars
 import threading
 
 _state: dict = {}
@@ -24,7 +25,8 @@ def start() -> None:
     def show() -> None:
         handle.update(HTML("<p><em>Loading the chapter's tools (pandas, Altair, ipywidgets)…</em></p>"))
 
-    timer = threading.Timer(1.0, show)
+    # the kernel keeps the running cell in a context variable: the timer's thread reports to that cell
+    timer = threading.Timer(1.0, contextvars.copy_context().run, args=(show,))
     timer.daemon = True
     timer.start()
     _state.update(handle=handle, timer=timer)
