@@ -137,13 +137,13 @@ def lesson_handout(chapter: str) -> HTML:
     text = (GUIDE_DIR / f"{chapter}.md").read_text(encoding="utf-8")
     title = re.search(r"^# Teaching the (.*)$", text, re.M)
     title = title[1] if title else chapter
-    prompts = re.sub(r"\{ref\}`([^`]+)`", r"\1", _section(text, "Discussion prompts"))
+    prompts = re.sub(r"\{ref\}`([^`]+)`", lambda m: m[1].replace("-", " "), _section(text, "Discussion prompts"))
     parts = [f'<section class="handout handout-lesson" data-chapter="{chapter}"><h3>Class handout: the '
              f"{html.escape(title)}</h3>"]
     for match in re.finditer(r"^## (Source-criticism debate[^\n]*)\n(.*?)(?=^## |\Z)", text, re.M | re.S):
         # The jury's notes are for the instructor: the handout stops before them.
         body = re.split(r"\n\*\*What the jury should notice", match[2].strip())[0]
-        body = re.sub(r"\{ref\}`([^`]+)`", r"\1", body)
+        body = re.sub(r"\{ref\}`([^`]+)`", lambda m: m[1].replace("-", " "), body)
         head = re.sub(r"^Source-criticism debate( \d+)?", lambda m: "Debate" + (m[1] or ""), match[1])
         parts.append(f'<div class="handout-debate"><h4>{html.escape(head)}</h4>{_markdown(body)}</div>')
     if prompts:
