@@ -137,7 +137,8 @@ def lesson_handout(chapter: str) -> HTML:
     text = (GUIDE_DIR / f"{chapter}.md").read_text(encoding="utf-8")
     title = re.search(r"^# Teaching the (.*)$", text, re.M)
     title = title[1] if title else chapter
-    prompts = re.sub(r"\{ref\}`([^`]+)`", lambda m: m[1].replace("-", " "), _section(text, "Discussion prompts"))
+    prompts = re.sub(r"\s*\(Guidance:[^)]*\)", "", _section(text, "Discussion prompts"))  # notes for the instructor
+    prompts = re.sub(r"\{ref\}`([^`]+)`", lambda m: m[1].replace("-", " "), prompts)
     parts = [f'<section class="handout handout-lesson" data-chapter="{chapter}"><h3>Class handout: the '
              f"{html.escape(title)}</h3>"]
     for match in re.finditer(r"^## (Source-criticism debate[^\n]*)\n(.*?)(?=^## |\Z)", text, re.M | re.S):
