@@ -202,3 +202,10 @@ def test_option_feedback_must_cover_every_option():
 
     with pytest.raises(ValueError):
         compare.option_feedback(disagreement_row(option_feedback=json.dumps({"Right reading": "Yes."})))
+
+
+def test_right_feedback_does_not_repeat_the_verdict():
+    check = selfcheck.choice("Q?", {"Alpha": "Right: the paper says so.", "Beta": "Right is not this one."}, "Alpha")
+    shown = {label: selfcheck.unmask(check.salt, "feedback|" + selfcheck.normalise(label), fb)
+             for label, fb in check.options}
+    assert shown == {"Alpha": "The paper says so.", "Beta": "Right is not this one."}

@@ -135,6 +135,12 @@ class SelfCheck:
         return "".join(parts)
 
 
+def _without_verdict(feedback: str) -> str:
+    """The right option's feedback without a leading "Right:" or "Yes:": the page already says "Correct."."""
+    rest = re.sub(r"^\s*(?:Right|Yes|Correct)\s*[:.,]\s*", "", feedback)
+    return rest[:1].upper() + rest[1:] if rest != feedback else feedback
+
+
 def choice(question: str, options: Mapping[str, str], answer: str, explanation: str = "") -> SelfCheck:
     """A multiple-choice self-check.
 
@@ -151,6 +157,7 @@ def choice(question: str, options: Mapping[str, str], answer: str, explanation: 
         raise ValueError("two options are the same once normalised")
     if explanation and normalise(options[answer]) == normalise(explanation):
         raise ValueError("the right option's feedback repeats the explanation: the reader would see it twice")
+    options = {**options, answer: _without_verdict(options[answer])}
     salt = _salt(question)
     masked = [(label, mask(salt, "feedback|" + normalise(label), options[label]))
               for label in shuffled(question, list(options))]
