@@ -242,6 +242,7 @@ def test_handouts_hold_every_graded_question_and_its_accepted_answer(edition):
         lesson = handouts.select_one(f'section.handout-lesson[data-chapter="{chapter}"]')
         assert lesson and lesson.select_one(".handout-debate") and lesson.select_one(".handout-prompts"), chapter
         assert "What the jury should notice" not in lesson.get_text(" "), chapter
+        assert "Guidance" not in lesson.get_text(" "), chapter
 
 
 def test_handouts_print_one_per_sheet():
