@@ -410,3 +410,26 @@ def test_a_submission_cannot_read_another_submission_or_the_results(built, key, 
     assert results["a_good"].total == 5
     assert results["b_thief"].total == 0 and results["c_spy"].total == 0
     assert not Path("/tmp/brbook-left-behind").exists()
+
+
+@pytest.mark.parametrize("doc", ["README.md", "book/instructor/running-a-class.md"])
+def test_documented_cluster_recipes_are_well_formed(doc):
+    import re
+
+    import yaml
+
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    manifest = yaml.safe_load(re.search(r"```yaml\n(apiVersion: batch/v1.*?)```", text, re.S).group(1))
+    spec = manifest["spec"]
+    assert manifest["kind"] == "Job" and spec["completionMode"] == "Indexed"
+    command = spec["template"]["spec"]["containers"][0]["command"][-1]
+    assert "--shard auto" in command and f"--shard-count {spec['completions']}" in command
+    assert "$JOB_COMPLETION_INDEX" in command
+    sbatch = re.search(r"```sh\n(#!/bin/bash\n#SBATCH.*?)```", text, re.S).group(1)
+    assert "#SBATCH --array=0-3" in sbatch and "--shard auto" in sbatch and "$SLURM_ARRAY_TASK_ID" in sbatch
+    from brbook.grading.cluster import shard_from_env
+
+    assert {shard_from_env({"JOB_COMPLETION_INDEX": str(i)}, spec["completions"]) for i in range(4)} == \
+        {(k, 4) for k in range(1, 5)}
+    assert {shard_from_env({"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_MIN": "0",
+                            "SLURM_ARRAY_TASK_COUNT": "4"}) for i in range(4)} == {(k, 4) for k in range(1, 5)}
