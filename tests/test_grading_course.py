@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -393,23 +394,37 @@ def test_a_changed_submission_is_graded_again_on_resume(built, key, tmp_path):  
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="uid isolation needs root")
-def test_a_submission_cannot_read_another_submission_or_the_results(built, key, tmp_path):  # noqa: F811
-    subs = tmp_path / "subs"
-    subs.mkdir()
-    write(solved(built), subs / "a_good.ipynb")
-    thief = answer_cell(all_wrong(built), "q2", "import json\n"
-                        f"nb = json.load(open({str(subs / 'a_good.ipynb')!r}))\n"
-                        "oldest = [c for c in nb['cells'] if c['metadata'].get('question') == 'q2'][0]['source']"
-                        ".split('\"')[1]")
-    out = tmp_path / "out"
-    spy = answer_cell(all_wrong(built), "q1", f"import glob\ndrop = len(glob.glob({str(out / 'graded')!r} + '/*'))"
-                                              "\nopen('/tmp/brbook-left-behind', 'w').write('x')")
-    write(thief, subs / "b_thief.ipynb")
-    write(spy, subs / "c_spy.ipynb")
-    results = {r.student: r for r in grading.grade(subs, out, key, jobs=1, progress=False)}
-    assert results["a_good"].total == 5
-    assert results["b_thief"].total == 0 and results["c_spy"].total == 0
-    assert not Path("/tmp/brbook-left-behind").exists()
+def test_a_submission_cannot_read_another_submission_or_touch_the_results(built, key):  # noqa: F811
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="brbook-open-", dir="/tmp"))
+    try:
+        os.chmod(base, 0o755)  # world-readable, as a shared class folder might be: the grader must close it
+        subs, out = base / "subs", base / "out"
+        subs.mkdir(mode=0o755)
+        out.mkdir(mode=0o755)
+        write(solved(built), subs / "a_good.ipynb")
+        os.chmod(subs / "a_good.ipynb", 0o644)
+        thief = answer_cell(all_wrong(built), "q2", "import json\n"
+                            f"nb = json.load(open({str(subs / 'a_good.ipynb')!r}))\n"
+                            "oldest = [c for c in nb['cells'] if c['metadata'].get('question') == 'q2'][0]"
+                            "['source'].split('\"')[1]")
+        forger = with_cell(all_wrong(built), "import pathlib\nfor target in ("
+                           f"{str(out / 'graded' / 'zz_forged.json')!r}, {str(subs / 'zz_planted.ipynb')!r}, "
+                           "'/tmp/brbook-left-behind'):\n    try:\n        pathlib.Path(target).write_text('{}')\n"
+                           "    except OSError:\n        pass")
+        write(thief, subs / "b_thief.ipynb")
+        write(forger, subs / "c_forger.ipynb")
+        for p in subs.iterdir():
+            os.chmod(p, 0o644)
+        results = {r.student: r for r in grading.grade(subs, out, key, jobs=1, progress=False)}
+        assert results["a_good"].total == 5
+        assert results["b_thief"].scores["q2"] == 0 and results["b_thief"].total == 0
+        assert not (out / "graded" / "zz_forged.json").exists() and not (subs / "zz_planted.ipynb").exists()
+        assert not Path("/tmp/brbook-left-behind").exists()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+        Path("/tmp/brbook-left-behind").unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("doc", ["README.md", "book/instructor/running-a-class.md"])

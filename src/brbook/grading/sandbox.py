@@ -282,8 +282,27 @@ def _stat(pid: str) -> tuple[int, int] | None:
     return int(fields[1]), int(fields[3])
 
 
+_before: set[int] = set()
+
+
+def _children() -> set[int]:
+    me = os.getpid()
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            info = _stat(entry.name)
+            if info and info[0] == me:
+                found.add(int(entry.name))
+    return found
+
+
 def become_subreaper() -> bool:
-    """Adopt every orphan a submission leaves (Linux), so none outlives grading by escaping to init."""
+    """Adopt every orphan a submission leaves (Linux), so none outlives grading by escaping to init.
+
+    The children we already have are remembered and never swept.
+    """
+    _before.clear()
+    _before.update(_children())
     try:
         return ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
@@ -293,9 +312,10 @@ def become_subreaper() -> bool:
 def sweep_orphans(rounds: int = 5) -> int:
     """Kill processes a submission left behind that were re-parented to us.
 
-    Our own children share our session; a student process starts a session of its own, so an
-    adopted child in another session can only be something a submission started (a daemon, a
-    double fork, ``start_new_session``). Killing one re-parents its own children to us, hence rounds.
+    Our own children share our session; a student process starts a session of its own, so a child
+    in another session that we did not have when grading began can only be something a submission
+    started (a daemon, a double fork, ``start_new_session``) and we adopted as its subreaper.
+    Killing one re-parents its own children to us, hence rounds.
     """
     me, session, killed = os.getpid(), os.getsid(0), 0
     for _ in range(rounds):
@@ -303,7 +323,7 @@ def sweep_orphans(rounds: int = 5) -> int:
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 info = _stat(entry.name)
-                if info and info[0] == me and info[1] != session:
+                if info and info[0] == me and info[1] != session and int(entry.name) not in _before:
                     found.append(int(entry.name))
         if not found:
             break
