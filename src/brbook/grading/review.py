@@ -97,9 +97,15 @@ class Review:
         # an order that does not follow names or file order, the same every time for these results
         self.results = sorted(results, key=lambda r: hashlib.sha256(f"brbook|{r.student}".encode()).hexdigest())
         self.by_student = {r.student: r for r in self.results}
+        # the page carries an opaque handle, never the student id (often the student's name)
+        self.by_handle = {self.handle(r.student): r.student for r in self.results}
 
-    def saved(self, student: str, question: str, payload: Mapping) -> dict:
-        if question not in self.questions or student not in self.by_student:
+    def handle(self, student: str) -> str:
+        return hashlib.sha256(f"{self.token}|{student}".encode()).hexdigest()[:16]
+
+    def saved(self, handle: str, question: str, payload: Mapping) -> dict:
+        student = self.by_handle.get(handle)
+        if question not in self.questions or student is None:
             raise KeyError("no such answer")
         points = payload.get("points")
         possible = float(self.questions[question]["points"])
@@ -158,7 +164,7 @@ names</a> <kbd>n</kbd></p>
 <details><summary>The question</summary><div class="prompt">{html.escape(q.get('prompt', ''))}</div></details>
 <details><summary>A full answer</summary><p>{html.escape(q.get('full_answer', ''))}</p></details></section>
 <section aria-labelledby="grade-h"><h2 id="grade-h">Grade</h2>
-<form id="grade" data-student="{html.escape(r.student)}" data-question="{html.escape(question)}"
+<form id="grade" data-student="{self.handle(r.student)}" data-question="{html.escape(question)}"
  data-token="{self.token}" onsubmit="event.preventDefault(); save();">
 <fieldset><legend>Rubric ({q['points']:g} points)</legend>{rubric}</fieldset>
 <label for="points">Points (0–{q['points']:g}) <kbd>p</kbd></label>

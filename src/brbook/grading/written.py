@@ -113,35 +113,25 @@ class _Renamer(ast.NodeTransformer):
         return node
 
 
-def normalise_code(source: str) -> str:
-    """Code with comments, blank lines, layout and variable names made uniform (unparsable: whitespace only)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return " ".join(re.sub(r"#.*", "", source).split())
-    try:
-        return ast.unparse(_Renamer().visit(tree))
-    except RecursionError:
-        return " ".join(source.split())
-
-
 def fingerprint(notebook: Any) -> str:
     """A digest of the notebook after normalising whitespace, comments and variable names.
 
-    Markdown (the written answers) counts with its whitespace folded, so two notebooks match only
-    if their prose matches too.
+    Names are renamed consistently across all code cells (a cell that does not parse keeps its
+    names, with comments and whitespace folded). Markdown (the written answers) counts with its
+    whitespace folded, so two notebooks match only if their prose matches too.
     """
+    renamer = _Renamer()
     parts = []
-    renamer_sources = []
     for cell in getattr(notebook, "cells", None) or []:
+        source = _source(cell)
         if cell.get("cell_type") == "code":
-            renamer_sources.append(_source(cell))
-            parts.append(("c", None))
+            try:
+                parts.append(ast.unparse(renamer.visit(ast.parse(source))))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                parts.append(" ".join(re.sub(r"#.*", "", source).split()))
         elif cell.get("cell_type") == "markdown":
-            parts.append(("m", " ".join(_source(cell).split()).lower()))
-    code = normalise_code("\n".join(renamer_sources)) if renamer_sources else ""
-    text = code + "\n" + "\n".join(p[1] for p in parts if p[0] == "m")
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:20]
+            parts.append(" ".join(source.split()).lower())
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "replace")).hexdigest()[:20]
 
 
 # ---- manual.csv ------------------------------------------------------------------------------
