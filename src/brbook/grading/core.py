@@ -237,7 +237,8 @@ def grade(submissions: Path, out: Path, key: dict, *, jobs: int = 2, limits: Lim
     limits = limits or Limits()
     as_root = os.geteuid() == 0
     out.mkdir(parents=True, exist_ok=True)
-    if as_root:
+    opened = stat.S_IMODE(os.stat(submissions).st_mode)
+    if as_root:  # closed to sandbox uids for the run; the submissions folder is given back its mode after
         protect([*secret_paths, submissions, out])
     become_subreaper()
     everyone = list_submissions(submissions)
@@ -290,6 +291,8 @@ def grade(submissions: Path, out: Path, key: dict, *, jobs: int = 2, limits: Lim
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         sweep_orphans()
+        if as_root:
+            os.chmod(submissions, opened)
     _mark_duplicates(results)
     return results
 
