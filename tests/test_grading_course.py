@@ -177,9 +177,9 @@ def test_regrading_one_answer_touches_nothing_else(reviewed, key):
     outputs.rewrite(reviewed, key, report=False)
     before = {r["student"]: r for r in rows_of(reviewed / "gradebook.csv")}
     manual_before = {(r["student"], r["question"]): r for r in rows_of(reviewed / "manual.csv")}
-    feedback_before = {p.name: p.read_text() for p in (reviewed / "feedback").glob("*.md")}
+    feedback_before = {p.name: (p.read_text(), p.stat().st_mtime_ns) for p in (reviewed / "feedback").glob("*.md")}
     save_manual(reviewed, "cat", "q5", 1, [1], "Second look: a reason is implied.")
-    outputs.rewrite(reviewed, key, report=False)
+    outputs.rewrite(reviewed, key, report=False, only="cat")
     after = {r["student"]: r for r in rows_of(reviewed / "gradebook.csv")}
     manual_after = {(r["student"], r["question"]): r for r in rows_of(reviewed / "manual.csv")}
     assert {k: v for k, v in after.items() if k != "cat"} == {k: v for k, v in before.items() if k != "cat"}
@@ -188,7 +188,8 @@ def test_regrading_one_answer_touches_nothing_else(reviewed, key):
     assert {k: v for k, v in manual_after.items() if k[0] != "cat"} == \
            {k: v for k, v in manual_before.items() if k[0] != "cat"}
     assert {n: t for n, t in feedback_before.items() if n != "cat.md"} == \
-           {p.name: p.read_text() for p in (reviewed / "feedback").glob("*.md") if p.name != "cat.md"}
+           {p.name: (p.read_text(), p.stat().st_mtime_ns) for p in (reviewed / "feedback").glob("*.md")
+            if p.name != "cat.md"}  # not even rewritten
 
 
 # ---- roster and exports ------------------------------------------------------------------------

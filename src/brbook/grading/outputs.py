@@ -123,15 +123,19 @@ def gradebook_csv(rows: Sequence[Row], key: Mapping, with_roster: bool) -> str:
     return buffer.getvalue()
 
 
-def write_outputs(results: Sequence[Graded], key: Mapping, out: Path, *, report: bool = True) -> list[Row]:
-    """Write ``gradebook.csv``, ``feedback/<student>.md`` and ``report.html``, each atomically."""
+def write_outputs(results: Sequence[Graded], key: Mapping, out: Path, *, report: bool = True,
+                  only: str | None = None) -> list[Row]:
+    """Write ``gradebook.csv``, ``feedback/<student>.md`` and ``report.html``, each atomically.
+
+    ``only`` rewrites one student's feedback (after a hand grade), leaving every other file alone.
+    """
     roster_path = out / "roster.csv"
     roster = read_roster(roster_path) if roster_path.exists() else None
     manual = read_manual(out)
     rows = gradebook_rows(results, key, manual, roster)
     atomic_write(out / "gradebook.csv", gradebook_csv(rows, key, roster is not None))
     for row in rows:
-        if row.result is not None:
+        if row.result is not None and only in (None, row.result.student):
             atomic_write(out / "feedback" / f"{row.result.student}.md", feedback_markdown(row, key, manual))
     if report:
         write_report(results, key, out, rows, manual)
@@ -180,9 +184,9 @@ def feedback_markdown(row: Row, key: Mapping, manual: Mapping | None = None) -> 
     return "\n".join(lines) + "\n"
 
 
-def rewrite(out: Path, key: Mapping, *, report: bool = True) -> list[Row]:
-    """Rebuild every output from what is saved in ``out`` (after a hand grade, a merge, a regrade)."""
-    return write_outputs(all_graded(out), key, out, report=report)
+def rewrite(out: Path, key: Mapping, *, report: bool = True, only: str | None = None) -> list[Row]:
+    """Rebuild the outputs from what is saved in ``out`` (after a hand grade, a merge, a regrade)."""
+    return write_outputs(all_graded(out), key, out, report=report, only=only)
 
 
 def save_roster(roster: Path, out: Path) -> None:

@@ -117,7 +117,7 @@ class Review:
         if any(not 0 <= i < len(self.questions[question].get("rubric", [])) for i in rubric):
             raise ValueError("no such rubric item")
         entry = save_manual(self.out, student, question, points, rubric, str(payload.get("comment") or "")[:5000])
-        rewrite(self.out, self.key, report=False)
+        rewrite(self.out, self.key, report=False, only=student)
         self._schedule_report()
         return entry
 
