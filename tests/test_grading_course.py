@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
 from brbook import grading
 from brbook.edition import version
@@ -127,13 +129,13 @@ def test_review_in_chromium_survives_a_killed_server(browser, reviewed, built): 
         content = page.content()
         assert not any(name in content for name in ("Ann Able", "Ben Bell", "Cat Cole", '"ann"', '"ben"', '"cat"'))
         page.keyboard.press("1")  # rubric item 1 (2 points)
-        page.wait_for_function("document.getElementById('status').textContent.startsWith('Saved')")
+        expect(page.locator("#status")).to_have_text(re.compile("^Saved"))
         page.fill("#comment", "Names both sources.")
         page.keyboard.press("Control+Enter")  # save and next
         page.wait_for_url("**/q/q5?i=1")
         page.fill("#points", "1")
         page.locator("#points").dispatch_event("change")
-        page.wait_for_function("document.getElementById('status').textContent.startsWith('Saved')")
+        expect(page.locator("#status")).to_have_text(re.compile("^Saved"))
         page.locator("#points").blur()
         page.keyboard.press("n")
         page.wait_for_url("**names=1")
