@@ -178,7 +178,8 @@ def test_gradebook_has_a_row_per_submission_and_the_right_columns(graded_class):
     assert len(rows) == len(list(subs.glob("*.ipynb")))
     assert {"student", "q1", "q2", "q3", "q4", "q5 (manual)", "total", "percentage", "status", "reason"} <= set(rows[0])
     by_student = {r["student"]: r for r in rows}
-    assert by_student["a_correct"]["total"] == "5" and by_student["a_correct"]["percentage"] == "100"
+    assert by_student["a_correct"]["total"] == "5" and by_student["a_correct"]["possible"] == "8"
+    assert by_student["a_correct"]["percentage"] == "62.5"  # the written q5 (3 points) is not graded yet
 
 
 def test_feedback_files_give_hints_not_answers(graded_class):

@@ -98,20 +98,38 @@ def grade(
     jobs: int = typer.Option(2, min=1, help="Submissions graded at once."),
     timeout: float = typer.Option(30.0, min=1, help="Wall-clock seconds per submission."),
     memory: int = typer.Option(2048, min=256, help="Address-space limit per submission, in MB."),
-    shard: str | None = typer.Option(None, help="Grade only slice K of N, e.g. 1/4."),
+    shard: str | None = typer.Option(None, help="Grade only slice K of N, e.g. 1/4, or 'auto' (Kubernetes "
+                                                "Indexed Job or Slurm array)."),
+    shard_count: int | None = typer.Option(None, min=1, help="With --shard auto on Kubernetes: the number of "
+                                                              "shards (the Job's completions)."),
     force: bool = typer.Option(False, help="Grade again even what was already graded."),
     merge: list[Path] = typer.Option([], help="Join the results of shard runs into --out (no grading)."),
+    roster: Path | None = typer.Option(None, help="Class list CSV: id,name,email,platform_id (id = file name)."),
+    allow_version_mismatch: bool = typer.Option(False, help="Grade notebooks built from another version of the "
+                                                            "exercise than the key's (the report flags them)."),
 ) -> None:
     """Grade a class's notebooks into a gradebook, per-student feedback and a report."""
     from brbook import grading
+    from brbook.grading import outputs
 
+    if roster is not None:
+        try:
+            outputs.save_roster(roster, out)
+        except (OSError, ValueError) as exc:
+            raise typer.BadParameter(str(exc)) from exc
     if merge:
-        results = grading.merge(merge, out)
         if not (key or exercise):
             raise typer.BadParameter("--merge needs --exercise NAME or --key PATH")
-        key_data = grading.load_key(key or EXERCISES_OUT / "key" / f"{exercise}.json")
+        key_path = key or EXERCISES_OUT / "key" / f"{exercise}.json"
+        try:
+            results = grading.merge(merge, out)
+        except grading.ShardError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        key_data = grading.load_key(key_path)
+        outputs.save_key_reference(out, key_path)
         grading.write_outputs(results, key_data, out)
-        typer.echo(f"merged {len(results)} results into {out}/gradebook.csv")
+        typer.echo(f"merged {len(results)} results from {len(merge)} shards into {out}/gradebook.csv")
         return
     if submissions is None or not submissions.is_dir():
         raise typer.BadParameter("give the folder of submissions (or --merge DIR ...)")
@@ -120,22 +138,75 @@ def grade(
     if not key_path.exists():
         raise typer.BadParameter(f"no answer key at {key_path}: run `make exercises` first")
     try:
-        shard_spec = grading.parse_shard(shard)
+        shard_spec = grading.parse_shard(shard, shard_count)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     key_data = grading.load_key(key_path)
+    mismatched = grading.version_mismatches(submissions, key_data, shard_spec)
+    if mismatched and not allow_version_mismatch:
+        listed = ", ".join(f"{f} ({v})" for f, v in sorted(mismatched.items())[:10])
+        more = f" and {len(mismatched) - 10} more" if len(mismatched) > 10 else ""
+        typer.echo(f"refusing to grade: {len(mismatched)} notebook(s) were built from another version of the "
+                   f"exercise than the key ({key_data.get('version', 'none recorded')}): {listed}{more}. "
+                   "Grade with the key of their version (check out that edition and run `make exercises`), "
+                   "or pass --allow-version-mismatch to grade anyway (the report flags them).", err=True)
+        raise typer.Exit(2)
+    template = key_path.parent.parent / "student" / f"{key_data['exercise']}.ipynb"
     secrets = [key_path.parent, Path("exercises")]
+    outputs.save_key_reference(out, key_path)
     results = grading.grade(submissions, out, key_data, jobs=jobs, shard=shard_spec, force=force,
-                            limits=grading.Limits(timeout=timeout, memory_mb=memory), secret_paths=secrets)
+                            limits=grading.Limits(timeout=timeout, memory_mb=memory), secret_paths=secrets,
+                            template=template)
     everything = grading.all_graded(out) if shard_spec is None else results
-    grading.write_outputs(everything, key_data, out)
+    rows = grading.write_outputs(everything, key_data, out)
     counts: dict[str, int] = {}
-    for r in everything:
+    for r in rows:
         counts[r.status] = counts.get(r.status, 0) + 1
     typer.echo(f"graded {len(results)} submissions into {out}: "
                + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
 
+def _results_key(results: Path, key: Path | None) -> dict:
+    from brbook import grading
+    from brbook.grading.outputs import key_for
+
+    key_path = key or key_for(results)
+    if key_path is None or not key_path.exists():
+        raise typer.BadParameter(f"no answer key recorded in {results}: pass --key PATH")
+    return grading.load_key(key_path)
+
+
+@app.command("review")
+def review(
+    results: Path = typer.Argument(..., help="A results folder written by `brbook grade`."),
+    key: Path | None = typer.Option(None, help="Answer key JSON (default: the one the results were graded with)."),
+    port: int = typer.Option(8765, help="Port on 127.0.0.1 (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on; keep 127.0.0.1 unless you know why."),
+    open_browser: bool = typer.Option(False, "--open", help="Open the page in the default browser."),
+) -> None:
+    """Grade the written answers in the browser, question by question (saved to RESULTS/manual.csv)."""
+    from brbook.grading.review import serve
+
+    serve(results, _results_key(results, key), host=host, port=port, open_browser=open_browser)
+
+
+@app.command("export")
+def export(
+    results: Path = typer.Argument(..., help="A results folder written by `brbook grade`."),
+    to: str = typer.Option(..., "--to", help="canvas, moodle or csv."),
+    out: Path | None = typer.Option(None, help="Where to write (default: RESULTS/export-PLATFORM.csv)."),
+    key: Path | None = typer.Option(None, help="Answer key JSON (default: the one the results were graded with)."),
+    assignment: str | None = typer.Option(None, help="The assignment's name on the platform (default: the "
+                                                     "exercise title)."),
+) -> None:
+    """Write the gradebook in a learning platform's documented import format."""
+    from brbook.grading.export import FORMATS
+    from brbook.grading.export import export as write
+
+    if to not in FORMATS:
+        raise typer.BadParameter(f"--to takes one of {', '.join(FORMATS)}")
+    target = write(results, _results_key(results, key), to, out, assignment)
+    typer.echo(f"wrote {target}")
 
 
 @app.command("bundle")

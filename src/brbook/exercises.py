@@ -38,6 +38,7 @@ import nbformat
 
 from brbook import layout
 from brbook.checkers import Checker, normalise_text, parse_wrong, to_plain
+from brbook.edition import version
 from brbook.selfcheck import mask, unmask
 
 REPO = layout.ROOT
@@ -404,7 +405,7 @@ def student_notebook(exercise: Exercise, checks: dict) -> nbformat.NotebookNode:
     """The notebook students get: no solutions, no instructor cells, checks as hashes."""
     nb = nbformat.v4.new_notebook(metadata={
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "brbook": {"exercise": exercise.name, "title": exercise.title}})
+        "brbook": {"exercise": exercise.name, "title": exercise.title, "version": version()}})
     loader = (f"from brbook.exercises import StudentChecks\n"
               f"check = StudentChecks.from_json({json.dumps(json.dumps(checks))})\n"
               "score = check.score")
@@ -433,7 +434,7 @@ def key_notebook(exercise: Exercise) -> nbformat.NotebookNode:
     """The solved notebook for instructors (every cell, solutions intact)."""
     nb = nbformat.v4.new_notebook(metadata={
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "brbook": {"exercise": exercise.name, "title": exercise.title, "answer_key": True}})
+        "brbook": {"exercise": exercise.name, "title": exercise.title, "answer_key": True, "version": version()}})
     for cell in exercise.notebook.cells:
         if cell.cell_type == "markdown":
             nb.cells.append(nbformat.v4.new_markdown_cell(cell.source))
@@ -444,7 +445,7 @@ def key_notebook(exercise: Exercise) -> nbformat.NotebookNode:
 
 def key_record(exercise: Exercise, expected: Mapping[str, Any]) -> dict:
     """The answer key used by class grading: specs and real expected values (plain data)."""
-    return {"exercise": exercise.name, "title": exercise.title,
+    return {"exercise": exercise.name, "title": exercise.title, "version": version(),
             "questions": [q.to_dict() for q in exercise.questions],
             "manual": [m.to_dict() for m in exercise.manual],
             "expected": {name: to_plain(expected[name]) for name in exercise.answer_names}}
@@ -456,7 +457,7 @@ def build(out: Path, sources: Path = SOURCES, runner=None) -> list[str]:
     The expected values come from running the reference solution through the same
     sandboxed runner that grades students (``runner``), so key and grading agree.
     """
-    from brbook.grading import run_trusted
+    from brbook.grading.sandbox import run_trusted
 
     runner = runner or run_trusted
     student_dir, key_dir = out / "student", out / "key"

@@ -1,0 +1,35 @@
+"""Class grading: the sandbox, the grader, hand-graded written answers, the report, exports, clusters.
+
+| module | concern |
+|---|---|
+| ``sandbox`` | running one submission in a forked, limited process (its own uid as root) |
+| ``shell`` | the warm interpreter submissions fork from |
+| ``core`` | reading submissions, scoring against the key, saved results, resuming |
+| ``written`` | written answers taken from notebooks; ``manual.csv`` |
+| ``outputs`` | gradebook, feedback and report rebuilt from what is saved; the roster |
+| ``analysis``, ``report`` | question analysis, copying signals, the class report |
+| ``review`` | ``brbook review``: grading written answers in the browser |
+| ``export`` | Canvas, Moodle and plain CSV gradebook imports |
+| ``cluster`` | ``--shard auto`` and checked merges |
+"""
+
+from brbook.grading.cluster import ShardError, merge, shard_from_env
+from brbook.grading.core import (
+    Graded,
+    all_graded,
+    grade,
+    key_digest,
+    list_submissions,
+    load_key,
+    parse_shard,
+    read_submission,
+    score_answers,
+    shard_of,
+    version_mismatches,
+)
+from brbook.grading.outputs import feedback_markdown, rewrite, write_outputs
+from brbook.grading.sandbox import Limits, Run, run_cells, run_trusted
+
+__all__ = ["Graded", "Limits", "Run", "ShardError", "all_graded", "feedback_markdown", "grade", "key_digest",
+           "list_submissions", "load_key", "merge", "parse_shard", "read_submission", "rewrite", "run_cells",
+           "run_trusted", "score_answers", "shard_from_env", "shard_of", "version_mismatches", "write_outputs"]
