@@ -337,15 +337,27 @@ def _code_cell(cell, chapter: str, first: bool) -> None:
 
 
 def executed(root: Path, source: Path):
-    """The chapter merged with its outputs from the book's execution cache (``make book``)."""
+    """The chapter merged with its outputs from the book's execution cache (``make book``).
+
+    If the chapter's text changed after the build executed it (someone editing prose during a
+    build), its latest execution is used, cell by cell, as long as it has the same code cells.
+    """
     from jupyter_cache import get_cache
 
     notebook = jupytext.read(source)
+    cache = get_cache(str(root / CACHE))
     try:
-        _, merged = get_cache(str(root / CACHE)).merge_match_into_notebook(notebook)
-    except KeyError as exc:
-        raise KeyError(f"{source} has not been executed since it last changed: run `make book` first") from exc
-    return merged
+        return cache.merge_match_into_notebook(notebook)[1]
+    except KeyError:
+        records = sorted((r for r in cache.list_cache_records() if Path(r.uri) == source.resolve()),
+                         key=lambda r: r.created)
+        code = [c for c in notebook.cells if c.cell_type == "code"]
+        ran = [c for c in cache.get_cache_bundle(records[-1].pk).nb.cells if c.cell_type == "code"] if records else []
+        if not ran or len(ran) != len(code):
+            raise KeyError(f"{source} has not been executed since it last changed: run `make book` again") from None
+        for cell, done in zip(code, ran, strict=True):
+            cell.outputs = done.get("outputs", [])
+        return notebook
 
 
 def class_notebook(root: Path, source: Path):
