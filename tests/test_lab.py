@@ -234,10 +234,19 @@ def _open_and_run(page, base: str, name: str) -> None:
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
     page.wait_for_timeout(1500)
+    page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", timeout=120_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function(
-        """() => { const p = [...document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt')];
-                   return p.length && p.every(x => /\\[\\d+\\]/.test(x.textContent)); }""", timeout=240_000)
+    page.wait_for_function(RUN_STATE + "return s.kernel === 'idle' && s.pending === 0; }", timeout=240_000)
+    page.wait_for_timeout(1000)
+
+
+RUN_STATE = """() => { const w = window.jupyterapp.shell.currentWidget;
+  if (!w || !w.content || !w.content.model || !w.sessionContext.session) { return false; }
+  const cells = w.content.model.cells, s = {pending: 0};
+  for (let i = 0; i < cells.length; i++) {
+    const c = cells.get(i); if (c.type === 'code' && !c.executionCount) { s.pending += 1; } }
+  const k = w.sessionContext.session.kernel; s.kernel = k ? k.status : 'none';
+  """
 
 
 @pytest.mark.parametrize("name", sorted(notebooks.names(ROOT).values()))
