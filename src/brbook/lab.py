@@ -102,7 +102,7 @@ def command(root: Path, instructor: bool = False, port: str | None = None, euid:
             "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
             "--MappingKernelManager.cull_connected=False"]
     if not instructor:
-        args.append(f"--ServerApp.default_url=/lab/tree/{START}")
+        args += [f"--LabApp.default_url=/lab/tree/{START}", f"--ServerApp.default_url=/lab/tree/{START}"]
     port = port if port is not None else os.environ.get("JUPYTER_PORT")
     if port:
         args.append(f"--ServerApp.port={int(port)}")
