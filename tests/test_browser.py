@@ -190,7 +190,7 @@ def test_timeline_dimension_filter_changes_the_marks_drawn(browser, site_url):
         chart = page.locator(".vega-chart").first
         every = symbols(chart)
         assert every == len(data.events())
-        chart.locator(".vega-bindings select").first.select_option(label="military")
+        chart.locator(".vega-bindings select").first.select_option(label="Military")
         page.wait_for_timeout(300)
         assert symbols(chart) == len(data.events(dimension="military")) < every
         chart.locator(".vega-bindings select").nth(1).select_option(index=2)

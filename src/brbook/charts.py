@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import textwrap
 from collections.abc import Iterable, Sequence
 from itertools import count
 
@@ -28,6 +29,17 @@ ALL = "All"
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+
+SOURCE_COLOURS = {"article2014": "#E69F00", "paper2016": "#0072B2", "news2016_18": "#D55E00",
+                  "study2019": "#009E73", "brief2022": "#CC79A7"}
+"""One fixed Okabe–Ito colour per source, in every chart of the book and the notebooks."""
+SOURCE_SHAPES = {"article2014": "triangle-up", "paper2016": "circle", "news2016_18": "square",
+                 "study2019": "diamond", "brief2022": "triangle-down"}
+"""One fixed shape per source: the second channel where marks of several sources overlap."""
+DATE_FORMAT = {"year": "%Y", "quarter": "%b %Y", "month": "%b %Y", "week": "%-d %b %Y", "date": "%-d %b %Y",
+               "hours": "%-d %b %Y", "minutes": "%-d %b %Y", "seconds": "%-d %b %Y",
+               "milliseconds": "%-d %b %Y"}
+"""Date axis labels read as years, months or days ("2016", "Mar 2017"), never as weekdays ("Wed 15")."""
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 _figures = count(1)
 
@@ -46,9 +58,10 @@ def _theme() -> alt.theme.ThemeConfig:
                      "titleColor": "#1a1a1a", "gridColor": "#e4e4e4"},
             # below the plot: long source names fit, and the chart keeps its width on narrow screens
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelColor": "#333333",
-                       "titleColor": "#1a1a1a", "labelLimit": 320, "orient": "bottom", "columns": 2,
+                       "titleColor": "#1a1a1a", "labelLimit": 300, "orient": "bottom", "columns": 1,
                        "direction": "vertical"},
-            "background": "#ffffff",
+            # transparent: the page shows through, light or dark
+            "background": None,
         }
     }
 
@@ -74,6 +87,24 @@ def _missing_titles(spec: dict, path: str = "") -> list[str]:
     return missing
 
 
+TITLE_WIDTH, SUBTITLE_WIDTH = 34, 46
+"""Characters per line of a chart's title and subtitle: a title fits a 390 px phone's column."""
+
+
+def _wrapped_title(title) -> dict:
+    """The title and subtitle as lists of short lines (Vega draws a list as lines; it never wraps)."""
+    title = dict(title) if isinstance(title, dict) else {"text": title}
+
+    def lines(text, width: int) -> list[str]:
+        parts = text if isinstance(text, list) else [text]
+        return [line for part in parts for line in textwrap.wrap(str(part), width)]
+
+    title["text"] = lines(title["text"], TITLE_WIDTH)
+    if title.get("subtitle"):
+        title["subtitle"] = lines(title["subtitle"], SUBTITLE_WIDTH)
+    return title
+
+
 class Figure:
     """A chart with its caption, source line and text alternative, ready to display.
 
@@ -94,6 +125,11 @@ class Figure:
         if not sources:
             raise ValueError("a chart needs at least one source")
         spec["description"] = description
+        spec["title"] = _wrapped_title(spec["title"])
+        if not any(key in spec for key in ("hconcat", "vconcat", "concat", "facet", "repeat")):
+            # the chart fits its column's width; its height follows its rows
+            spec["width"] = "container"
+            spec["autosize"] = {"type": "fit-x", "contains": "padding"}
         self.spec = spec
         self.description = description
         self.sources = list(sources)
@@ -135,7 +171,7 @@ class Figure:
                 f'<script type="application/json" class="vega-spec">{spec_json}</script>')
 
     def _repr_html_(self) -> str:
-        title = self.spec["title"]["text"] if isinstance(self.spec["title"], dict) else self.spec["title"]
+        title = " ".join(self.spec["title"]["text"])
         return (
             f'<figure class="brbook-chart" id="{self.ident}" aria-labelledby="{self.ident}-cap">'
             f"{self._drawing_html(title)}"
@@ -164,6 +200,63 @@ def source_labels(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(source=frame["source_id"].map(book_data.cite))
 
 
+def _source_ids() -> list[str]:
+    return list(book_data.sources()["source_id"])
+
+
+def source_scale(kind: str = "colour") -> alt.Scale:
+    """The fixed scale from a source's label to its colour (or shape), over every source.
+
+    The domain names every source, so no filter, slider or chart can give a source another colour.
+    """
+    table = SOURCE_COLOURS if kind == "colour" else SOURCE_SHAPES
+    ids = _source_ids()
+    return alt.Scale(domain=[book_data.cite(i) for i in ids], range=[table[i] for i in ids])
+
+
+def _shown(frame: pd.DataFrame) -> list[str]:
+    """The labels of the sources present in ``frame``, oldest first (the legend lists only these)."""
+    present = set(frame["source"])
+    return [book_data.cite(i) for i in _source_ids() if book_data.cite(i) in present]
+
+
+SHORT_KINDS = {"analytical paper": "paper", "series of news analyses": "news series", "policy brief": "brief"}
+
+
+def short_source_name(source_id: str) -> str:
+    """A source as the prose names it, short enough for a phone's legend: "2016 paper",
+    "2016–2018 news series"."""
+    row = book_data.sources().set_index("source_id").loc[source_id]
+    return f"{row['years']} {SHORT_KINDS.get(row['kind'], row['kind'])}"
+
+
+def _source_legend(frame: pd.DataFrame) -> alt.Legend:
+    """The legend of the sources present; where the plot is narrower than a full name (a phone),
+    each source is named as the prose names it ("2016 paper"), on one line."""
+    labels = _shown(frame)
+    short = {book_data.cite(i): short_source_name(i) for i in _source_ids()}
+    expr = f"width < 360 ? {json.dumps(short, ensure_ascii=False)}[datum.label] : datum.label"
+    return alt.Legend(values=labels, labelExpr=expr, labelLimit=360)
+
+
+def source_colour(frame: pd.DataFrame, channel=alt.Color, title: str = "Source"):
+    """A colour channel for the ``source`` column of ``frame`` on the book's fixed scale."""
+    return channel("source:N", title=title, scale=source_scale(), legend=_source_legend(frame))
+
+
+def source_shape(frame: pd.DataFrame, title: str = "Source"):
+    """A shape channel for the ``source`` column on the fixed scale (merges with the colour legend)."""
+    return alt.Shape("source:N", title=title, scale=source_scale("shape"), legend=_source_legend(frame))
+
+
+def _date_axis(title: str) -> alt.Axis:
+    return alt.Axis(title=title, format=DATE_FORMAT, formatType="time", labelOverlap=True)
+
+
+def _count_axis(title: str) -> alt.Axis:
+    return alt.Axis(title=title, format="d", tickMinStep=1)
+
+
 def bars(frame: pd.DataFrame, *, category: str, value: str, title: str, value_title: str,
          category_title: str, description: str, sources: Sequence[str], filter_field: str | None = None,
          filter_label: str = "Show", color: str | None = None, subtitle: str | None = None,
@@ -182,8 +275,10 @@ def bars(frame: pd.DataFrame, *, category: str, value: str, title: str, value_ti
         "tooltip": [alt.Tooltip(f"{category}:N", title=category_title),
                     alt.Tooltip(f"{value}:Q", title=value_title)],
     }
-    if color:
-        encoding["color"] = alt.Color(f"{color}:N", title=color.replace("_", " ").capitalize())
+    if color == "source":
+        encoding["color"] = source_colour(frame)
+    elif color:
+        encoding["color"] = alt.Color(f"{color}:N", title=book_data.tag_label(color))
     chart = chart.encode(**encoding)
     if filter_field:
         param = _dropdown(f"{filter_field}_choice", filter_label, frame[filter_field], with_all=False)
@@ -192,37 +287,51 @@ def bars(frame: pd.DataFrame, *, category: str, value: str, title: str, value_ti
 
 
 def timeline(events: pd.DataFrame, *, title: str, description: str, height: int = 260) -> Figure:
-    """Events on a time axis, one lane per dimension, with dimension and source dropdowns,
-    a brush on the overview strip that zooms the main view, and a tooltip with the date as the
-    source gives it, how it is known, and the quote. Marks are shaped by how the date is known."""
+    """Events on a time axis, one lane per dimension, with dimension and source dropdowns, two
+    sliders that set the first and last year shown (they work by touch too, unlike a brush), and a
+    tooltip with the date as the source gives it, how it is known, and the quote.
+
+    Colour and shape both show the source (fixed for the whole book); a mark is filled when the
+    source states the date, half-filled when it states day and month only, and hollow when the
+    date is inferred from context."""
     frame = source_labels(events).assign(
         date=events["date"].dt.strftime("%Y-%m-%d"),
+        year=events["date"].dt.year,
         when=book_data.event_dates(events),
         dating=events["date_basis"].map(book_data.dating),
-        dimension=events["dimension"].astype(str),
+        dimension=events["dimension"].astype(str).map(book_data.tag_label),
         quote_short=events["quote"].str.slice(0, 160),
-    )[["event_id", "date", "when", "date_precision", "dating", "date_basis", "dimension", "title", "source",
-       "quote_short"]]
+    )[["event_id", "date", "year", "when", "date_precision", "dating", "date_basis", "dimension", "title",
+       "source", "quote_short"]]
     dim = _dropdown("dimension_choice", "Dimension", frame["dimension"])
     src = _dropdown("source_choice", "Source", frame["source"])
-    brush = alt.selection_interval(name="period", encodings=["x"])
-    base = alt.Chart(frame).transform_filter(_keep("dimension", dim)).transform_filter(_keep("source", src))
-    points = base.mark_point(filled=True, size=70, opacity=0.85).encode(
-        x=alt.X("date:T", title="Date", scale=alt.Scale(domain={"param": brush.name})),
+    low, high = int(frame["year"].min()), int(frame["year"].max())
+    first = alt.param(name="from_year", value=low,
+                      bind=alt.binding_range(min=low, max=high, step=1, name="From year "))
+    last = alt.param(name="to_year", value=high, bind=alt.binding_range(min=low, max=high, step=1, name="To year "))
+    datings = ["Date stated in the source", "Day and month stated, year inferred", "Date inferred from context"]
+    key = ["Filled: date stated in the source;", "half-filled: day and month stated,", "year inferred;",
+           "open: date inferred from context"]
+    chart = alt.Chart(frame, title=alt.Title(title, subtitle=key)).transform_filter(
+        _keep("dimension", dim)).transform_filter(_keep("source", src)).transform_filter(
+        f"datum.year >= {first.name} && datum.year <= max({first.name}, {last.name})").mark_point(
+        filled=True, size=80, strokeWidth=1.5).encode(
+        x=alt.X("date:T", axis=_date_axis("Date"),
+                scale=alt.Scale(domain=[{"expr": f"datetime({first.name}, 0, 1)"},
+                                        {"expr": f"datetime(max({first.name}, {last.name}) + 1, 0, 1)"}])),
         y=alt.Y("dimension:N", title="Dimension"),
-        color=alt.Color("source:N", title="Source"),
-        shape=alt.Shape("dating:N", title="How the date is known"),
+        color=source_colour(frame),
+        stroke=source_colour(frame, alt.Stroke),
+        shape=source_shape(frame),
+        # Vega-Lite draws no legend for fill opacity: the subtitle is its key
+        fillOpacity=alt.FillOpacity("dating:O", title="How the date is known",
+                                    scale=alt.Scale(domain=datings, range=[0.9, 0.35, 0.0])),
         tooltip=[alt.Tooltip("title:N", title="Event"), alt.Tooltip("when:N", title="Date"),
                  alt.Tooltip("dating:N", title="Dating"), alt.Tooltip("date_basis:N", title="Date basis"),
                  alt.Tooltip("source:N", title="Source"), alt.Tooltip("quote_short:N", title="Quote")],
-    ).properties(height=height).add_params(dim, src)
-    overview = base.mark_tick(thickness=2).encode(
-        x=alt.X("date:T", title="Drag here to zoom on a period (date)"),
-        color=alt.Color("source:N", title="Source"),
-    ).properties(height=40).add_params(brush)
-    chart = alt.vconcat(points, overview, title=title)
+    ).properties(height=height).add_params(dim, src, first, last)
     return Figure(chart, description=description, sources=sorted(events["source_id"].unique()),
-                  table=frame.drop(columns=["quote_short", "date"]))
+                  table=frame.drop(columns=["quote_short", "date", "year"]))
 
 
 AUTHOR_SPEAKERS = r"^(?:authors?|representatives) of |^Ryhor Astapenia|^Siarhei Bohdan; Gumer"
@@ -241,25 +350,30 @@ def actors(excerpts: pd.DataFrame, *, title: str, description: str) -> Figure:
     when = book_data.when_said(quoted)  # undated: its text's date (the series' article), not the source's
     quoted["date"] = when.map(book_data.full_date)
     quoted["when"] = [w if d else f"not dated (text of {w})" for w, d in zip(when, quoted["dated"], strict=True)]
-    quoted["dating"] = quoted["dated"].map({True: "Date given for the statement",
-                                            False: "Undated: placed at the date of its text"})
+    datings = ["Date given for the statement", "Undated: placed at the date of its text"]
+    quoted["dating"] = quoted["dated"].map({True: datings[0], False: datings[1]})
     quoted["actor"] = quoted["speaker"].map({s: book_data.person_name(s) for s in quoted["speaker"].unique()})
     quoted = source_labels(quoted)
     rows = []
     for row in quoted.itertuples():
         for topic in [t for t in row.topics.split("|") if t] or ["other"]:
             rows.append({"actor": row.actor, "date": row.date, "when": row.when, "dating": row.dating,
-                         "dated": row.dated, "topic": topic, "source": row.source, "excerpt_id": row.excerpt_id,
+                         "dated": row.dated, "topic": book_data.tag_label(topic), "source": row.source,
+                         "excerpt_id": row.excerpt_id,
                          "words": row.text[:200] + ("…" if len(row.text) > 200 else "")})
     frame = pd.DataFrame(rows)
     topic = _dropdown("topic_choice", "Topic", frame["topic"])
     dated_only = alt.param(name="dated_only", value=False,
                            bind=alt.binding_checkbox(name="Only statements the source dates "))
-    chart = alt.Chart(frame, title=title).mark_point(size=90, filled=True).encode(
-        x=alt.X("date:T", title="When it was said (or the date of its text)"),
-        y=alt.Y("actor:N", title="Who (as the sources name them)", sort="x"),
-        color=alt.Color("source:N", title="Source"),
-        shape=alt.Shape("dating:N", title="Dating"),
+    key = ["Filled: the source dates the statement;", "open: placed at the date of its text"]
+    chart = alt.Chart(frame, title=alt.Title(title, subtitle=key)).mark_point(size=80, filled=True,
+                                                                              strokeWidth=1.5).encode(
+        x=alt.X("date:T", axis=_date_axis("Date said (or of its text)")),
+        y=alt.Y("actor:N", title="Who (as the sources name them)", sort="x", axis=alt.Axis(labelLimit=150)),
+        color=source_colour(frame),
+        stroke=source_colour(frame, alt.Stroke),
+        shape=source_shape(frame),
+        fillOpacity=alt.FillOpacity("dating:O", title="Dating", scale=alt.Scale(domain=datings, range=[0.9, 0.0])),
         tooltip=[alt.Tooltip("actor:N", title="Who"), alt.Tooltip("when:N", title="When"),
                  alt.Tooltip("words:N", title="Words"), alt.Tooltip("source:N", title="Source"),
                  alt.Tooltip("excerpt_id:N", title="Excerpt")],
@@ -267,36 +381,78 @@ def actors(excerpts: pd.DataFrame, *, title: str, description: str) -> Figure:
         f"!{dated_only.name} || datum.dated").transform_aggregate(
         # one mark per statement even when it carries several topics
         groupby=["actor", "date", "when", "dating", "dated", "source", "excerpt_id", "words"],
-    ).properties(width=460, height=alt.Step(18))
+    ).properties(height=alt.Step(18))
     table = frame.drop_duplicates("excerpt_id")[["actor", "when", "source", "excerpt_id", "words"]]
     return Figure(chart, description=description, sources=sorted(quoted["source_id"].unique()), table=table)
+
+
+SERIES_TITLES = {
+    "cadets_in_russian_academies": "Belarusian cadets in Russian academies",
+    "exercise_participants": "Participants in joint exercises",
+    "arms_exports": "Belarusian arms exports",
+    "arms_export_countries": "Countries Belarus exports arms to",
+    "defence_industry_interaction": "Defence industry: interaction with Russian and other firms",
+    "pilot_graduate_flight_hours": "Flight hours of a graduating pilot",
+    "pilot_annual_flying_hours": "Yearly flying hours of a pilot",
+    "sof_night_drills": "Special forces: share of drills at night",
+    "west2017_observer_days": "West-2017: days for invited observers",
+    "eeu_exports_2015": "Exports to EEU partners, 2015",
+    "eeu_exports_2015_vs_2014": "Exports to EEU partners, 2015 vs 2014",
+    "tv_weekly_audience": "TV channels: weekly audience",
+    "websites_viewers_jan2015": "Top ten websites, January 2015: real users",
+    "websites_penetration_jan2015": "Top ten websites, January 2015: penetration",
+    "russian_subsidy_estimates": "Russia's yearly subsidy: three sources, three estimates",
+    "trade_shares_russia_2015": "Russia's shares of Belarusian exports and imports, 2015",
+    "not_watching_russian_tv": "Belarusians not watching Russian TV",
+    "opinion_on_ukraine_crisis": "Opinion on the Ukrainian crisis",
+    "party_deputies": "Party members among deputies",
+}
+"""Readable names of the series in ``facts.csv`` (a series missing here falls back to its tag)."""
+
+
+def _series_name(series: str, units: Sequence[str]) -> str:
+    """A series as the dropdown names it, with its unit(s) as the sources word them."""
+    title = SERIES_TITLES.get(series) or book_data.tag_label(series)
+    units = list(dict.fromkeys(units))
+    unit = "; ".join(units)
+    return f"{title}: {unit}" if "(" in unit else f"{title} ({unit})"
+
+
+def _bar_label(label: str, source_id: str) -> str:
+    """A bar's label without a leading source id ("paper2016: yearly dotation" -> "Yearly dotation"):
+    the bar's colour and the tooltip say whose figure it is."""
+    prefix = f"{source_id}: "
+    if label.startswith(prefix):
+        label = label[len(prefix):]
+        label = label[:1].upper() + label[1:]
+    return label
 
 
 def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: str = "Figure",
                 subtitle: str | None = None) -> Figure:
     """Bars of the figures in ``facts.csv`` that share a ``series``, one series at a time.
 
-    A dropdown bound to the series name switches between them in the browser; each
-    bar is labelled by the fact's ``label`` and the axis title carries the unit.
+    A dropdown bound to the series name switches between them in the browser; each bar is
+    labelled by the fact's ``label`` and coloured by its source, and the series' name carries
+    every unit its figures are given in (one series may mix exports and imports).
     """
     rows = facts[facts["series"] != ""].copy()
     if rows.empty:
         raise ValueError("no facts with a series to chart")
-    # one dropdown entry per series, named with the unit of its first figure (sources word units differently)
-    first_unit = rows.groupby("series")["unit"].transform("first")
-    rows["figure"] = rows["series"].map(book_data.tag_label) + " (" + first_unit + ")"
+    names = {series: _series_name(series, group["unit"]) for series, group in rows.groupby("series")}
+    rows["figure"] = rows["series"].map(names)
     rows["source"] = rows["source_id"].map(book_data.cite)
+    rows["label"] = [_bar_label(label, sid) for label, sid in zip(rows["label"], rows["source_id"], strict=True)]
     frame = rows[["figure", "label", "value", "unit", "source", "period", "fact_id"]]
     choice = _dropdown("series_choice", chooser, frame["figure"], with_all=False)
     chart = alt.Chart(frame, title=alt.Title(title, subtitle=subtitle or alt.Undefined)).mark_bar().encode(
-        y=alt.Y("label:N", title="Figure (as labelled in the source)", sort=None),
-        x=alt.X("value:Q", title="Value, in the unit named in the dropdown"),
-        color=alt.Color("source:N", title="Source"),
-        tooltip=[alt.Tooltip("label:N", title="Label"), alt.Tooltip("value:Q", title="Value"),
+        y=alt.Y("label:N", title="Figure (as labelled in the source)", sort=None, axis=alt.Axis(labelLimit=170)),
+        x=alt.X("value:Q", title="Value (unit: see the menu)"),
+        color=source_colour(frame),
+        tooltip=[alt.Tooltip("label:N", title="Label"), alt.Tooltip("value:Q", title="Value", format=","),
                  alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("period:N", title="Period"),
                  alt.Tooltip("source:N", title="Source"), alt.Tooltip("fact_id:N", title="Fact id")],
-    ).add_params(choice).transform_filter(f"datum.figure == {choice.name}").properties(
-        width=460, height=alt.Step(34))
+    ).add_params(choice).transform_filter(f"datum.figure == {choice.name}").properties(height=alt.Step(34))
     return Figure(chart, description=description, sources=sorted(rows["source_id"].unique()), table=frame)
 
 
@@ -305,7 +461,8 @@ def events_by_year(events: pd.DataFrame, *, title: str, description: str) -> Fig
     and a checkbox that keeps only events whose date the source states in full."""
     frame = source_labels(events).assign(
         year=events["date"].dt.year, stated=events["date_basis"].eq("stated"),
-        dimension=events["dimension"].astype(str))[["event_id", "year", "title", "source", "stated", "dimension"]]
+        dimension=events["dimension"].astype(str).map(book_data.tag_label),
+    )[["event_id", "year", "title", "source", "stated", "dimension"]]
     first = alt.param(name="first_year", value=int(frame["year"].min()),
                       bind=alt.binding_range(min=int(frame["year"].min()), max=int(frame["year"].max()), step=1,
                                              name="From year "))
@@ -313,8 +470,8 @@ def events_by_year(events: pd.DataFrame, *, title: str, description: str) -> Fig
                        bind=alt.binding_checkbox(name="Only events whose year the source states "))
     chart = alt.Chart(frame, title=title).mark_bar().encode(
         x=alt.X("year:O", title="Year"),
-        y=alt.Y("count():Q", title="Number of events"),
-        color=alt.Color("source:N", title="Source"),
+        y=alt.Y("count():Q", axis=_count_axis("Number of events")),
+        color=source_colour(frame),
         tooltip=[alt.Tooltip("year:O", title="Year"), alt.Tooltip("count():Q", title="Events"),
                  alt.Tooltip("source:N", title="Source")],
     ).add_params(first, stated).transform_filter(f"datum.year >= {first.name}").transform_filter(
@@ -323,7 +480,7 @@ def events_by_year(events: pd.DataFrame, *, title: str, description: str) -> Fig
 
 
 ROLE_COLOURS = ["#0072B2", "#56B4E9", "#6A3D9A", "#E69F00", "#B8860B", "#888888", "#CC79A7", "#D55E00",
-                "#000000", "#009E73", "#C8C8C8"]
+                "#8C564B", "#009E73", "#C8C8C8"]
 """One colour per role of :data:`brbook.schema.AUTHORSHIP_ROLES`, in its order (strongest first)."""
 
 
@@ -359,9 +516,9 @@ def who_wrote(links: pd.DataFrame, *, title: str, description: str) -> Figure:
     source_sort = sorted(order, key=order.get)
     chart = alt.Chart(cells, title=title).mark_square(size=260).encode(
         x=alt.X("source:N", title="Source", sort=[book_data.cite(s) for s in source_sort],
-                axis=alt.Axis(labelAngle=-30, labelLimit=360)),
+                axis=alt.Axis(labelAngle=-40, labelLimit=150)),
         y=alt.Y("name:N", title="Person or organisation (the book's spelling)",
-                sort=alt.EncodingSortField("n_sources", order="descending"), axis=alt.Axis(labelLimit=300)),
+                sort=alt.EncodingSortField("n_sources", order="descending"), axis=alt.Axis(labelLimit=150)),
         color=alt.Color("role:N", title="Role (strongest)",
                         scale=alt.Scale(domain=list(AUTHORSHIP_ROLES), range=ROLE_COLOURS)),
         tooltip=[alt.Tooltip("name:N", title="Who"), alt.Tooltip("printed:N", title="As this source prints it"),
@@ -370,7 +527,7 @@ def who_wrote(links: pd.DataFrame, *, title: str, description: str) -> Figure:
                  alt.Tooltip("evidence:N", title="The source's words"), alt.Tooltip("note:N", title="Caution")],
     ).add_params(role, shared).transform_filter(
         f"({role.name} == '{ALL}') || indexof(split(datum.roles, ', '), {role.name}) >= 0").transform_filter(
-        f"!{shared.name} || datum.n_sources > 1").properties(width=380, height=alt.Step(16))
+        f"!{shared.name} || datum.n_sources > 1").properties(height=alt.Step(16))
     table = cells.sort_values(["n_sources", "name", "source_order"], ascending=[False, True, True])[
         ["name", "printed", "source", "roles", "evidence", "note"]]
     return Figure(chart, description=description, sources=source_sort, table=table)

@@ -124,8 +124,25 @@ def mentions(kinds: tuple[str, ...] = ("person", "organisation")) -> dict[str, t
     return found
 
 
+SURNAME_FIRST = {"Chen Guoping"}
+"""People the sources name surname first (Chinese order): indexed and shown as written."""
+
+
+def index_name(term: str, kind: str) -> tuple[str, str]:
+    """A name as an index shows it and its sort key: ``Lukashenka, Alyaksandr``, sorted by surname.
+
+    Organisations keep their name and sort by it, ignoring case (``iSANS`` among the I's).
+    """
+    if kind != "person" or term in SURNAME_FIRST or " " not in term:
+        return term, term.casefold()
+    given, surname = term.rsplit(" ", 1)
+    shown = f"{surname}, {given}"
+    return shown, shown.casefold()
+
+
 def name_index() -> HTML:
-    """People and organisations, each with the excerpts that name them (or quote them)."""
+    """People and organisations, each with the excerpts that name them (or quote them), people sorted
+    by surname and organisations by name."""
     from brbook.excerpts import excerpt_item
 
     table = book_data.excerpts().set_index("excerpt_id", drop=False)
@@ -134,15 +151,18 @@ def name_index() -> HTML:
     sections = []
     for kind, heading in (("person", "People"), ("organisation", "Organisations")):
         entries = []
-        for term, ids in ((t, ids) for t, (k, ids) in found.items() if k == kind):
+        terms = sorted(((t, ids) for t, (k, ids) in found.items() if k == kind),
+                       key=lambda item: index_name(item[0], kind)[1])
+        for term, ids in terms:
+            shown = html.escape(index_name(term, kind)[0])
             link = f'<a href="glossary.html#term-{_slug(term)}">glossary</a>'
             if not ids:
-                entries.append(f'<li id="name-{_slug(term)}"><strong>{html.escape(term)}</strong>: named in the '
+                entries.append(f'<li id="name-{_slug(term)}"><strong>{shown}</strong>: named in the '
                                f"glossary only ({link}).</li>")
                 continue
             quotes = "".join(excerpt_item(table.loc[i], dates[table.loc[i, "source_id"]]) for i in ids)
             entries.append(
-                f'<li id="name-{_slug(term)}"><details><summary><strong>{html.escape(term)}</strong>: '
+                f'<li id="name-{_slug(term)}"><details><summary><strong>{shown}</strong>: '
                 f"{len(ids)} excerpt{'s' if len(ids) != 1 else ''}</summary><p>{link}</p>"
                 f'<ul class="compare-excerpts">{quotes}</ul></details></li>')
         sections.append(f'<section class="name-index" aria-label="{heading}"><h2>{heading}</h2>'
