@@ -16,13 +16,16 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# Bytecode is compiled once at install: this machine sets PYTHONDONTWRITEBYTECODE, so without it every
+# process (each notebook kernel, Sphinx, each test) would compile pandas, Altair and Sphinx from source again.
 .venv/.book-env: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --inexact
+	$(UV) sync --locked --inexact --compile-bytecode
 	touch $@
 
-.venv/.test-env: pyproject.toml uv.lock .venv/.book-env
-	$(UV) sync --locked --inexact --all-extras
-	touch $@
+# The test environment is the book's plus every extra, exactly (packages left out of uv.lock are removed).
+.venv/.test-env: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-extras --compile-bytecode
+	touch $@ .venv/.book-env
 
 env: .venv/.book-env  ## the book's environment
 test-env: .venv/.test-env  ## the book's environment plus test and lab extras
