@@ -49,13 +49,20 @@ cache-check: env
 	@$(BIN)/python -m brbook.assets --stamp _build/.inputs-stamp data src/brbook book/_static exercises \
 		|| rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/instructor
 
+# Pages are executed before Sphinx reads them, EXECUTE_JOBS kernels at a time (default: one per core), into the
+# execution cache the build reads; EXECUTE_JOBS=0 leaves execution to Jupyter Book, one page after another.
+EXECUTE_JOBS ?=
+execute = $(if $(filter 0,$(EXECUTE_JOBS)),,$(BIN)/python -m brbook.execute $(if $(EXECUTE_JOBS),--jobs $(EXECUTE_JOBS)) $(1))
+
 book: validate vendor exercises cache-check  ## build the student book into _build/html (warnings are errors)
+	$(call execute)
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
 
 # The instructor edition: the same pages plus the guide and the solutions (book/instructor/), from a
 # table of contents that `brbook instructor-edition` derives from _toc.yml. It shares the execution cache.
 instructor: validate vendor exercises cache-check  ## build the instructor edition (guide and solutions) into _build/instructor/html
 	$(BIN)/brbook instructor-edition --out _build/instructor
+	$(call execute,--toc _build/instructor/_toc.yml --config _build/instructor/_config.yml)
 	$(BIN)/jupyter-book build . --builder html --toc _build/instructor/_toc.yml \
 		--config _build/instructor/_config.yml --path-output _build/instructor $(JB_FLAGS)
 	rm -rf _build/instructor/html && cp -a _build/instructor/_build/html _build/instructor/html
