@@ -1,4 +1,12 @@
-"""Shared fixtures: the repository's paths, the built book, a local web server and Chromium."""
+"""Shared fixtures: the repository's paths, the built book, a local web server and Chromium.
+
+The suite builds nothing itself: `make test` builds the book, the instructor edition, the bundle and the
+exercises once, and every test reads those. Browser tests share one Chromium and visit each page once per
+colour mode: the tests of a page run one after another on the same visit (see `BROWSER_ORDER`). Under
+pytest-xdist (`make test` runs `-n auto --dist loadgroup`) the browser tests stay together on one worker
+and the grading tests on one worker, so each shared fixture is built once while the kernel tests and the
+rest run beside them on the other core.
+"""
 
 from __future__ import annotations
 
@@ -71,6 +79,44 @@ def site_url(built_html: Path) -> Iterator[str]:
         yield url
 
 
+BROWSER_ORDER = [
+    # tests that share one visit of a page, in order: those that only read the page first, then those that
+    # click (a test that clicks leaves the page changed for the next one)
+    "test_page_is_private_error_free_and_drawn",
+    "test_no_serious_accessibility_violations",
+    "test_every_self_check_answers",
+    "test_timeline_dimension_filter_changes_the_marks_drawn",
+    "test_topic_comparison_shows_one_topic_with_every_source_that_speaks",
+    "test_bound_controls_change_the_chart",
+    "test_self_checks_give_matching_feedback_wrong_then_right",
+]
+SHARED_MODULES = {"test_grading.py": "grading"}
+"""Modules whose tests share an expensive module fixture: one xdist worker runs them all."""
+
+
+def _visit_key(item: pytest.Item) -> tuple:
+    params = getattr(item, "callspec", None).params if hasattr(item, "callspec") else {}
+    name = item.originalname if hasattr(item, "originalname") else item.name
+    order = BROWSER_ORDER.index(name) if name in BROWSER_ORDER else len(BROWSER_ORDER)
+    return (params.get("path", ""), bool(params.get("dark", False)), order)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the tests of each page's visit one after another, and keep shared fixtures on one xdist worker."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif item.path.name in SHARED_MODULES:
+            item.add_marker(pytest.mark.xdist_group(SHARED_MODULES[item.path.name]))
+    browser_tests = [item for item in items if item.path.name == "test_browser.py"]
+    if browser_tests:
+        start = items.index(browser_tests[0])
+        rest = [item for item in items if item.path.name != "test_browser.py"]
+        rest[start:start] = sorted(browser_tests, key=_visit_key)  # sorted() is stable: file order within a key
+        items[:] = rest
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's chromium driven by Playwright (installed by `make test`)."""
@@ -82,3 +128,47 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def site_page(browser, site_url):
+    """``with site_page(path, dark) as (page, log)``: the page of the built book, opened on first use.
+
+    The page stays open for the next test of the same page and mode (one visit each), and is closed
+    when another page is asked for. A test that fails closes it, so the next test starts from a fresh visit.
+    Each test's log holds what happened during its own turn: the first test of a visit sees the page load
+    (every page's first test checks it), the next ones what their own clicks caused, and none what the one
+    before did (axe-core, for instance, fetches stylesheets again from the page's folder and logs a 404).
+    Pages of one colour mode share a browser context, so the site's scripts are fetched and compiled once.
+    """
+    from .test_browser import open_tab
+
+    contexts: dict = {}
+    current: dict = {}
+
+    def close() -> None:
+        if current:
+            current.pop("page").close()
+            current.clear()
+
+    @contextmanager
+    def visit(path: str, dark: bool = False):
+        if current.get("key") != (path, dark):
+            close()
+            if dark not in contexts:
+                contexts[dark] = browser.new_context(color_scheme="dark" if dark else "light")
+            page, log = open_tab(contexts[dark], f"{site_url}/{path}")
+            current.update(key=(path, dark), page=page, log=log)
+        else:
+            for entries in current["log"].values():
+                entries.clear()
+        try:
+            yield current["page"], current["log"]
+        except BaseException:
+            close()
+            raise
+
+    yield visit
+    close()
+    for context in contexts.values():
+        context.close()

@@ -18,8 +18,8 @@ from itertools import count
 
 import pandas as pd
 
-from brbook import LazyModule
 from brbook import data as book_data
+from brbook.lazy import LazyModule
 
 alt = LazyModule("altair")  # imported when a page draws its first chart: pages without one never load it
 

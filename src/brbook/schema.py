@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from brbook import LazyModule
+from brbook.lazy import LazyModule
 
 if TYPE_CHECKING:
     from pandera.errors import SchemaErrors
