@@ -6,7 +6,7 @@ BIN := .venv/bin
 JB_FLAGS := -W -n --keep-going
 SEEDS ?= ../shared/seeds
 
-.PHONY: pdf cache-check book instructor bundle test env test-env vendor validate browser exercises bench lab lab-settings clean help
+.PHONY: pdf cache-check book instructor bundle test check env test-env vendor validate browser exercises bench lab lab-settings clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -34,8 +34,11 @@ node_modules/.installed: package.json package-lock.json .venv/.book-env
 	$(BIN)/npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-vendor: node_modules/.installed  ## copy the browser libraries the site serves itself
+vendor: _build/assets/vendor/.copied  ## copy the browser libraries the site serves itself
+
+_build/assets/vendor/.copied: node_modules/.installed src/brbook/assets.py
 	$(BIN)/python -m brbook.assets node_modules _build/assets
+	touch $@
 
 validate: _build/.data-valid  ## check every table in data/ against its schema
 
@@ -92,13 +95,21 @@ pdf: validate vendor exercises browser  ## print edition: one HTML page with sta
 browser:  ## Debian's chromium for the browser tests
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# The suite builds nothing itself: it reads the book, the instructor edition, the bundle and the exercises
+# built here once. pytest-xdist runs it on every core; the browser tests (one Chromium) stay on one worker.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
+
 test: test-env browser  ## run the whole test suite (lint, data, both editions, the bundle, then every test)
 	$(BIN)/ruff check src tests
 	$(MAKE) book
 	$(MAKE) instructor bundle
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
-bench: test-env browser exercises  ## print build, page-weight, drawing and grading figures
+check: test-env validate exercises  ## quick inner loop (under a minute): lint, data/ and the tests that need no browser or built book
+	$(BIN)/ruff check src tests
+	$(PYTEST) -m "not browser and not built"
+
+bench: test-env browser exercises  ## print build (parallel against serial), per-page, suite, page-weight and grading figures
 	$(BIN)/python tests/bench.py
 
 # JupyterLab opens the MyST chapters as notebooks through jupytext (a settings override makes that the

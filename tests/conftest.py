@@ -90,8 +90,36 @@ BROWSER_ORDER = [
     "test_bound_controls_change_the_chart",
     "test_self_checks_give_matching_feedback_wrong_then_right",
 ]
-SHARED_MODULES = {"test_grading.py": "grading"}
-"""Modules whose tests share an expensive module fixture: one xdist worker runs them all."""
+BUILT_FIXTURES = {"built_html", "site_url", "site_page", "instructor_html", "instructor_url", "unzipped"}
+"""Fixtures that read what `make book`, `make instructor` and `make bundle` build: their tests are marked `built`."""
+GROUPS = {"test_browser.py": "browser", "test_instructor_pages_are_private_and_accessible": "browser",
+          "test_grading.py": "grading", "test_reference_solution_scores_100_and_blank_scores_0": "grading"}
+"""Tests one xdist worker runs one after another (by module or by test function). Browser: one Chromium, and
+the tests of a page share its visit. Grading: the module shares one graded class, and two `brbook grade` runs
+at once must not meet: sandbox uids are numbered from the same base in every run, so one run's clean-up (or a
+submission's kill(-1)) reaches the other run's submissions."""
+
+
+def group_of(nodeid: str) -> str | None:
+    """The group of a test id (``tests/test_grading.py::test_x[a]`` -> ``grading``), if any."""
+    module = nodeid.split("::")[0].rsplit("/", 1)[-1]
+    function = nodeid.split("::")[-1].split("[")[0]
+    return GROUPS.get(module) or GROUPS.get(function)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` with the groups of :data:`GROUPS` (pytest 9.2 ignores the nodeid suffix that
+    xdist's own ``xdist_group`` marker relies on, so the groups are told to the scheduler here)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
 
 
 def _visit_key(item: pytest.Item) -> tuple:
@@ -101,14 +129,11 @@ def _visit_key(item: pytest.Item) -> tuple:
     return (params.get("path", ""), bool(params.get("dark", False)), order)
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the tests of each page's visit one after another, and keep shared fixtures on one xdist worker."""
+    """Mark the tests that read built outputs, and run the tests of each page's visit one after another."""
     for item in items:
-        if item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
-        elif item.path.name in SHARED_MODULES:
-            item.add_marker(pytest.mark.xdist_group(SHARED_MODULES[item.path.name]))
+        if BUILT_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.built)
     browser_tests = [item for item in items if item.path.name == "test_browser.py"]
     if browser_tests:
         start = items.index(browser_tests[0])

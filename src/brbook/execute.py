@@ -15,7 +15,10 @@ the execution time of every page recorded in the cache.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -81,6 +84,59 @@ def read_notebook(path: Path, settings: Settings):
     return read_myst_markdown_notebook(text, config=config, add_source_map=True, path=str(path))
 
 
+STAMP = "brbook-pages.json"
+"""In the cache folder: each page's code digest when it was last found cached (see :func:`code_digest`)."""
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def code_digest(text: str) -> str:
+    """A digest of everything in a MyST page that the cache key can depend on: the front matter and
+    every line of every fenced block that opens as a code or raw cell (with its options).
+
+    Prose edits leave it unchanged, so an edited chapter is known to be cached without loading myst-nb.
+    It errs on the safe side: when in doubt a line counts, and a changed digest only means a full check.
+    """
+    lines = text.splitlines()
+    kept = []
+    if lines and lines[0].strip() == "---":  # front matter (kernelspec is part of the key)
+        end = next((n for n, line in enumerate(lines[1:], 1) if line.strip() == "---"), len(lines) - 1)
+        kept += lines[:end + 1]
+        lines = lines[end + 1:]
+    fence = None
+    for line in lines:
+        opening = _FENCE.match(line)
+        if fence is None:
+            if opening and ("code-cell" in line or "raw-cell" in line):
+                fence = opening.group(1)
+                kept.append(line)
+            elif "code-cell" in line or "raw-cell" in line:
+                kept.append(line)
+        else:
+            kept.append(line)
+            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence) \
+                    and not line.strip().lstrip(fence[0]):
+                fence = None
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()
+
+
+def _settings_digest(settings: Settings) -> str:
+    return hashlib.sha256(repr((settings.extensions, settings.exclude)).encode()).hexdigest()
+
+
+def _stamp(settings: Settings) -> dict:
+    path = settings.cache / STAMP
+    try:
+        stamp = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return stamp if stamp.get("settings") == _settings_digest(settings) else {}
+
+
+def _write_stamp(settings: Settings, digests: dict[str, str]) -> None:
+    stamp = {"settings": _settings_digest(settings), "pages": digests}
+    (settings.cache / STAMP).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
+
+
 def _execute(path: str, notebook, timeout: int, allow_errors: bool):
     """Run one notebook in its own folder, as myst-nb's cache client does (in a worker process)."""
     from jupyter_cache.executors.utils import single_nb_execution
@@ -104,19 +160,22 @@ def execute(toc: Path, config: Path, jobs: int | None = None, log=print) -> dict
 
     Raises ``RuntimeError`` naming every page that failed (their tracebacks are logged first).
     """
-    from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
-
     settings = Settings.read(config)
     if settings.mode != "cache":
         log(f"execute_notebooks is {settings.mode!r}, not 'cache': Jupyter Book executes the pages itself")
         return {}
+    every = [p for p in pages(toc)
+             if not any(PurePosixPath(p.relative_to(ROOT).as_posix()).match(x) for x in settings.exclude)]
+    digests = {str(p): code_digest(p.read_text(encoding="utf-8")) for p in every}
+    known = _stamp(settings).get("pages", {})
+    if all(known.get(p) == d for p, d in digests.items()):
+        return {}  # no code changed since every page was last found in the cache
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
     cache = get_cache(settings.cache)
     todo = {}
-    for path in pages(toc):
-        relative = PurePosixPath(path.relative_to(ROOT).as_posix())
-        if any(relative.match(pattern) for pattern in settings.exclude):
-            continue
+    for path in every:
         notebook = read_notebook(path, settings)
         if notebook is None or not any(c.cell_type == "code" for c in notebook.cells):
             continue
@@ -125,6 +184,7 @@ def execute(toc: Path, config: Path, jobs: int | None = None, log=print) -> dict
         except KeyError:
             todo[str(path)] = notebook
     if not todo:
+        _write_stamp(settings, digests)
         return {}
     previous = _previous_seconds(cache)
     order = sorted(todo, key=lambda p: -previous.get(p, float("inf")))  # longest (or unknown) first
@@ -150,6 +210,7 @@ def execute(toc: Path, config: Path, jobs: int | None = None, log=print) -> dict
     log(f"executed {len(done)} page(s) in {time.perf_counter() - started:.1f} s")
     if failed:
         raise RuntimeError(f"{len(failed)} page(s) failed to execute: {', '.join(failed)}")
+    _write_stamp(settings, digests)
     return done
 
 
