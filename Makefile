@@ -110,7 +110,7 @@ check: test-env validate exercises  ## quick inner loop (under a minute): lint, 
 	$(PYTEST) -m "not browser and not built"
 
 bench: test-env browser exercises  ## print build (parallel against serial), per-page, suite, page-weight and grading figures
-	$(BIN)/python tests/bench.py
+	$(BIN)/python tests/bench.py --suite $(BENCH)
 
 # JupyterLab opens the MyST chapters as notebooks through jupytext (a settings override makes that the
 # default viewer for .md files); the student exercise notebooks are copied once to _build/lab/ to work in.
