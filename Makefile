@@ -52,7 +52,7 @@ cache-check: env
 	@$(BIN)/python -m brbook.assets --stamp _build/.inputs-stamp data src/brbook book/_static exercises \
 		|| rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/instructor
 
-# Pages are executed before Sphinx reads them, EXECUTE_JOBS kernels at a time (default: one per core), into the
+# Pages are executed before Sphinx reads them, EXECUTE_JOBS kernels at a time (default: one per core and one more), into the
 # execution cache the build reads; EXECUTE_JOBS=0 leaves execution to Jupyter Book, one page after another.
 EXECUTE_JOBS ?=
 execute = $(if $(filter 0,$(EXECUTE_JOBS)),,$(BIN)/python -m brbook.execute $(if $(EXECUTE_JOBS),--jobs $(EXECUTE_JOBS)) $(1))
