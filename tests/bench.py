@@ -54,7 +54,8 @@ def _page_seconds() -> dict[str, float]:
     return recorded_seconds(ROOT / "_toc.yml", ROOT / "_config.yml")
 
 
-_UUID = re.compile(r"\b[0-9a-f]{32}\b")
+_UUID = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+_WIDGET_STATE = re.compile(r'(<script type="application/vnd.jupyter.widget-state\+json">)(.*?)(?=</script>)', re.S)
 
 
 def _without_random_ids(path: Path) -> str:
@@ -66,8 +67,12 @@ def _without_random_ids(path: Path) -> str:
         for cell in notebook.get("cells", []):
             cell.pop("id", None)
         return json.dumps(notebook, sort_keys=True)
-    seen: dict[str, str] = {}
-    return _UUID.sub(lambda m: seen.setdefault(m.group(0), f"id{len(seen)}"), text)
+    def widget_state(match: re.Match) -> str:  # models keyed by random ids, in the order of those ids
+        models = json.loads(match.group(2))["state"].values()
+        return match.group(1) + json.dumps(sorted(_UUID.sub("ID", json.dumps(m, sort_keys=True)) for m in models))
+
+    text = _WIDGET_STATE.sub(widget_state, text)
+    return _UUID.sub("ID", text)
 
 
 def differences(one: Path, other: Path) -> tuple[list[str], list[str]]:
