@@ -6,7 +6,7 @@ BIN := .venv/bin
 JB_FLAGS := -W -n --keep-going
 SEEDS ?= ../shared/seeds
 
-.PHONY: pdf cache-check book instructor bundle test env test-env vendor validate browser exercises bench lab lab-settings clean help
+.PHONY: pdf cache-check book instructor bundle test check env test-env vendor validate browser exercises bench lab lab-settings clean help
 .DEFAULT_GOAL := help
 
 help:  ## list the targets
@@ -16,13 +16,16 @@ $(UV):
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# Bytecode is compiled once at install: this machine sets PYTHONDONTWRITEBYTECODE, so without it every
+# process (each notebook kernel, Sphinx, each test) would compile pandas, Altair and Sphinx from source again.
 .venv/.book-env: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --inexact
+	$(UV) sync --locked --inexact --compile-bytecode
 	touch $@
 
-.venv/.test-env: pyproject.toml uv.lock .venv/.book-env
-	$(UV) sync --locked --inexact --all-extras
-	touch $@
+# The test environment is the book's plus every extra, exactly (packages left out of uv.lock are removed).
+.venv/.test-env: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --all-extras --compile-bytecode
+	touch $@ .venv/.book-env
 
 env: .venv/.book-env  ## the book's environment
 test-env: .venv/.test-env  ## the book's environment plus test and lab extras
@@ -31,8 +34,11 @@ node_modules/.installed: package.json package-lock.json .venv/.book-env
 	$(BIN)/npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-vendor: node_modules/.installed  ## copy the browser libraries the site serves itself
+vendor: _build/assets/vendor/.copied  ## copy the browser libraries the site serves itself
+
+_build/assets/vendor/.copied: node_modules/.installed src/brbook/assets.py
 	$(BIN)/python -m brbook.assets node_modules _build/assets
+	touch $@
 
 validate: _build/.data-valid  ## check every table in data/ against its schema
 
@@ -46,13 +52,20 @@ cache-check: env
 	@$(BIN)/python -m brbook.assets --stamp _build/.inputs-stamp data src/brbook book/_static exercises \
 		|| rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/instructor
 
+# Pages are executed before Sphinx reads them, EXECUTE_JOBS kernels at a time (default: one per core and one more), into the
+# execution cache the build reads; EXECUTE_JOBS=0 leaves execution to Jupyter Book, one page after another.
+EXECUTE_JOBS ?=
+execute = $(if $(filter 0,$(EXECUTE_JOBS)),,$(BIN)/python -m brbook.execute $(if $(EXECUTE_JOBS),--jobs $(EXECUTE_JOBS)) $(1))
+
 book: validate vendor exercises cache-check  ## build the student book into _build/html (warnings are errors)
+	$(call execute)
 	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
 
 # The instructor edition: the same pages plus the guide and the solutions (book/instructor/), from a
 # table of contents that `brbook instructor-edition` derives from _toc.yml. It shares the execution cache.
 instructor: validate vendor exercises cache-check  ## build the instructor edition (guide and solutions) into _build/instructor/html
 	$(BIN)/brbook instructor-edition --out _build/instructor
+	$(call execute,--toc _build/instructor/_toc.yml --config _build/instructor/_config.yml)
 	$(BIN)/jupyter-book build . --builder html --toc _build/instructor/_toc.yml \
 		--config _build/instructor/_config.yml --path-output _build/instructor $(JB_FLAGS)
 	rm -rf _build/instructor/html && cp -a _build/instructor/_build/html _build/instructor/html
@@ -83,14 +96,22 @@ pdf: validate vendor exercises browser  ## print edition: one HTML page with sta
 browser:  ## Debian's chromium for the browser tests
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# The suite builds nothing itself: it reads the book, the instructor edition, the bundle and the exercises
+# built here once. pytest-xdist runs it on every core; the browser tests (one Chromium) stay on one worker.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
+
 test: test-env browser  ## run the whole test suite (lint, data, both editions, the bundle, then every test)
 	$(BIN)/ruff check src tests
 	$(MAKE) book
 	$(MAKE) instructor bundle
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
-bench: test-env browser exercises  ## print build, page-weight, drawing and grading figures
-	$(BIN)/python tests/bench.py
+check: test-env validate exercises  ## quick inner loop (under a minute): lint, data/ and the tests that need no browser or built book
+	$(BIN)/ruff check src tests
+	$(PYTEST) -m "not browser and not built"
+
+bench: test-env browser exercises  ## print build (parallel against serial), per-page, suite, page-weight and grading figures
+	$(BIN)/python tests/bench.py --suite $(BENCH)
 
 # A classroom JupyterLab on the class notebooks the book build writes (brbook.notebooks): the file browser
 # is rooted at _build/class/ (chapters, student exercises, data; no keys or sources), copied once so work

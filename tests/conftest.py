@@ -1,4 +1,12 @@
-"""Shared fixtures: the repository's paths, the built book, a local web server and Chromium."""
+"""Shared fixtures: the repository's paths, the built book, a local web server and Chromium.
+
+The suite builds nothing itself: `make test` builds the book, the instructor edition, the bundle and the
+exercises once, and every test reads those. Browser tests share one Chromium and visit each page once per
+colour mode: the tests of a page run one after another on the same visit (see `BROWSER_ORDER`). Under
+pytest-xdist (`make test` runs `-n auto --dist loadgroup`) the browser tests stay together on one worker
+and the grading tests on one worker, so each shared fixture is built once while the kernel tests and the
+rest run beside them on the other core.
+"""
 
 from __future__ import annotations
 
@@ -71,6 +79,69 @@ def site_url(built_html: Path) -> Iterator[str]:
         yield url
 
 
+BROWSER_ORDER = [
+    # tests that share one visit of a page, in order: those that only read the page first, then those that
+    # click (a test that clicks leaves the page changed for the next one)
+    "test_page_is_private_error_free_and_drawn",
+    "test_no_serious_accessibility_violations",
+    "test_every_self_check_answers",
+    "test_timeline_dimension_filter_changes_the_marks_drawn",
+    "test_topic_comparison_shows_one_topic_with_every_source_that_speaks",
+    "test_bound_controls_change_the_chart",
+    "test_self_checks_give_matching_feedback_wrong_then_right",
+]
+BUILT_FIXTURES = {"built_html", "site_url", "site_page", "instructor_html", "instructor_url", "unzipped"}
+"""Fixtures that read what `make book`, `make instructor` and `make bundle` build: their tests are marked `built`."""
+GROUPS = {"test_browser.py": "browser", "test_instructor_pages_are_private_and_accessible": "browser",
+          "test_grading.py": "grading", "test_reference_solution_scores_100_and_blank_scores_0": "grading"}
+"""Tests one xdist worker runs one after another (by module or by test function). Browser: one Chromium, and
+the tests of a page share its visit. Grading: the module shares one graded class, and two `brbook grade` runs
+at once must not meet: sandbox uids are numbered from the same base in every run, so one run's clean-up (or a
+submission's kill(-1)) reaches the other run's submissions."""
+
+
+def group_of(nodeid: str) -> str | None:
+    """The group of a test id (``tests/test_grading.py::test_x[a]`` -> ``grading``), if any."""
+    module = nodeid.split("::")[0].rsplit("/", 1)[-1]
+    function = nodeid.split("::")[-1].split("[")[0]
+    return GROUPS.get(module) or GROUPS.get(function)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` with the groups of :data:`GROUPS` (pytest 9.2 ignores the nodeid suffix that
+    xdist's own ``xdist_group`` marker relies on, so the groups are told to the scheduler here)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid) or nodeid
+
+    return GroupScheduling(config, log)
+
+
+def _visit_key(item: pytest.Item) -> tuple:
+    params = getattr(item, "callspec", None).params if hasattr(item, "callspec") else {}
+    name = item.originalname if hasattr(item, "originalname") else item.name
+    order = BROWSER_ORDER.index(name) if name in BROWSER_ORDER else len(BROWSER_ORDER)
+    return (params.get("path", ""), bool(params.get("dark", False)), order)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that read built outputs, and run the tests of each page's visit one after another."""
+    for item in items:
+        if BUILT_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.built)
+    browser_tests = [item for item in items if item.path.name == "test_browser.py"]
+    if browser_tests:
+        start = items.index(browser_tests[0])
+        rest = [item for item in items if item.path.name != "test_browser.py"]
+        rest[start:start] = sorted(browser_tests, key=_visit_key)  # sorted() is stable: file order within a key
+        items[:] = rest
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's chromium driven by Playwright (installed by `make test`)."""
@@ -82,3 +153,47 @@ def browser():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def site_page(browser, site_url):
+    """``with site_page(path, dark) as (page, log)``: the page of the built book, opened on first use.
+
+    The page stays open for the next test of the same page and mode (one visit each), and is closed
+    when another page is asked for. A test that fails closes it, so the next test starts from a fresh visit.
+    Each test's log holds what happened during its own turn: the first test of a visit sees the page load
+    (every page's first test checks it), the next ones what their own clicks caused, and none what the one
+    before did (axe-core, for instance, fetches stylesheets again from the page's folder and logs a 404).
+    Pages of one colour mode share a browser context, so the site's scripts are fetched and compiled once.
+    """
+    from .test_browser import open_tab
+
+    contexts: dict = {}
+    current: dict = {}
+
+    def close() -> None:
+        if current:
+            current.pop("page").close()
+            current.clear()
+
+    @contextmanager
+    def visit(path: str, dark: bool = False):
+        if current.get("key") != (path, dark):
+            close()
+            if dark not in contexts:
+                contexts[dark] = browser.new_context(color_scheme="dark" if dark else "light")
+            page, log = open_tab(contexts[dark], f"{site_url}/{path}")
+            current.update(key=(path, dark), page=page, log=log)
+        else:
+            for entries in current["log"].values():
+                entries.clear()
+        try:
+            yield current["page"], current["log"]
+        except BaseException:
+            close()
+            raise
+
+    yield visit
+    close()
+    for context in contexts.values():
+        context.close()

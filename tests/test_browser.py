@@ -32,6 +32,12 @@ def opened(browser, url: str, dark: bool = False):
 def open_page(browser, url: str, dark: bool = False):
     """Open a page, recording every request, failed request and console error."""
     context = browser.new_context(color_scheme="dark" if dark else "light")
+    page, log = open_tab(context, url)
+    return context, page, log
+
+
+def open_tab(context, url: str):
+    """Open a page in a browser context, recording as :func:`open_page` does; returns (page, log)."""
     page = context.new_page()
     log = {"outside": [], "failed": [], "errors": []}
 
@@ -52,12 +58,12 @@ def open_page(browser, url: str, dark: bool = False):
     if page.locator(".self-check").count():
         page.wait_for_function("document.documentElement.dataset.selfChecksReady === 'true'", timeout=15000)
     page.wait_for_load_state("networkidle")
-    return context, page, log
+    return page, log
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_is_private_error_free_and_drawn(browser, site_url, path):
-    with opened(browser, f"{site_url}/{path}") as (page, log):
+def test_page_is_private_error_free_and_drawn(site_page, path):
+    with site_page(path) as (page, log):
         assert log["outside"] == [], f"{path} requests outside hosts: {log['outside']}"
         assert log["failed"] == [], f"{path} has failed requests: {log['failed']}"
         assert log["errors"] == [], f"{path} logs console errors: {log['errors']}"
@@ -72,8 +78,8 @@ def test_page_is_private_error_free_and_drawn(browser, site_url, path):
 
 
 @pytest.mark.parametrize("path", [p for p in PAGES if "self-check" in (HTML / p).read_text(encoding="utf-8")])
-def test_every_self_check_answers(browser, site_url, path):
-    with opened(browser, f"{site_url}/{path}") as (page, _):
+def test_every_self_check_answers(site_page, path):
+    with site_page(path) as (page, _):
         boxes = page.locator(".self-check")
         for n in range(boxes.count()):
             box = boxes.nth(n)
@@ -89,8 +95,8 @@ def test_every_self_check_answers(browser, site_url, path):
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("path", PAGES)
-def test_no_serious_accessibility_violations(browser, site_url, path, dark):
-    with opened(browser, f"{site_url}/{path}", dark=dark) as (page, _):
+def test_no_serious_accessibility_violations(site_page, path, dark):
+    with site_page(path, dark) as (page, _):
         if dark:
             page.evaluate("document.documentElement.dataset.theme = 'dark';"
                           "document.documentElement.dataset.mode = 'dark'")
@@ -110,8 +116,8 @@ CHAPTER_PAGES = ["book/military/index.html", "book/economy/index.html", "book/fo
 
 
 @pytest.mark.parametrize("path", [*CHAPTER_PAGES, "book/timeline/index.html"])
-def test_bound_controls_change_the_chart(browser, site_url, path):
-    with opened(browser, f"{site_url}/{path}") as (page, log):
+def test_bound_controls_change_the_chart(site_page, path):
+    with site_page(path) as (page, log):
         charts = page.locator(".vega-chart")
         assert charts.count() >= 2
         changed = 0
@@ -133,8 +139,8 @@ def test_bound_controls_change_the_chart(browser, site_url, path):
 
 
 @pytest.mark.parametrize("path", [*CHAPTER_PAGES, "book/synthesis/index.html"])
-def test_self_checks_give_matching_feedback_wrong_then_right(browser, site_url, path):
-    with opened(browser, f"{site_url}/{path}") as (page, log):
+def test_self_checks_give_matching_feedback_wrong_then_right(site_page, path):
+    with site_page(path) as (page, log):
         boxes = page.locator(".self-check[data-kind=choice]")
         assert boxes.count() >= 4
         for n in range(boxes.count()):
@@ -183,10 +189,11 @@ def symbols(chart) -> int:
     return chart.locator("svg g.mark-symbol.role-mark path").count()  # data marks, not legend symbols
 
 
-def test_timeline_dimension_filter_changes_the_marks_drawn(browser, site_url):
+@pytest.mark.parametrize("path", ["book/timeline/index.html"])
+def test_timeline_dimension_filter_changes_the_marks_drawn(site_page, path):
     from brbook import data
 
-    with opened(browser, f"{site_url}/book/timeline/index.html") as (page, log):
+    with site_page(path) as (page, log):
         chart = page.locator(".vega-chart").first
         every = symbols(chart)
         assert every == len(data.events())
@@ -197,12 +204,15 @@ def test_timeline_dimension_filter_changes_the_marks_drawn(browser, site_url):
         page.wait_for_timeout(300)
         assert symbols(chart) < len(data.events(dimension="military"))
         assert log["errors"] == []
+        for n in range(2):  # back to the first view, for the next test of this visit
+            chart.locator(".vega-bindings select").nth(n).select_option(index=0)
 
 
-def test_topic_comparison_shows_one_topic_with_every_source_that_speaks(browser, site_url):
+@pytest.mark.parametrize("path", ["book/compare/index.html"])
+def test_topic_comparison_shows_one_topic_with_every_source_that_speaks(site_page, path):
     from brbook import compare
 
-    with opened(browser, f"{site_url}/book/compare/index.html") as (page, log):
+    with site_page(path) as (page, log):
         view = page.locator(".topic-comparison")
         assert view.locator(".compare-panel:visible").count() == 1
         view.locator("select.compare-choice").select_option("crimea")

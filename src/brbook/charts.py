@@ -12,14 +12,17 @@ from __future__ import annotations
 import html
 import json
 import os
+import sys
 import textwrap
 from collections.abc import Iterable, Sequence
 from itertools import count
 
-import altair as alt
 import pandas as pd
 
 from brbook import data as book_data
+from brbook.lazy import LazyModule
+
+alt = LazyModule("altair")  # imported when a page draws its first chart: pages without one never load it
 
 STATIC_ENV = "BRBOOK_STATIC_CHARTS"
 """When set (``make pdf``), charts are drawn as static SVG at build time instead of in the browser."""
@@ -66,11 +69,26 @@ def _theme() -> alt.theme.ThemeConfig:
     }
 
 
+_configured = False
+
+
 def setup() -> None:
-    """Configure Altair once per chapter (called from the hidden set-up cell)."""
-    alt.theme.register("brbook", enable=True)(_theme)
-    alt.renderers.enable("mimetype")
-    alt.data_transformers.disable_max_rows()
+    """Configure Altair once per chapter (called from the hidden set-up cell).
+
+    Where Altair is not imported yet, the configuration waits for the page's first :class:`Figure`,
+    so a page without a chart never imports Altair.
+    """
+    if "altair" in sys.modules:
+        _configure()
+
+
+def _configure() -> None:
+    global _configured
+    if not _configured:
+        alt.theme.register("brbook", enable=True)(_theme)
+        alt.renderers.enable("mimetype")
+        alt.data_transformers.disable_max_rows()
+        _configured = True
 
 
 def _missing_titles(spec: dict, path: str = "") -> list[str]:
@@ -114,6 +132,7 @@ class Figure:
 
     def __init__(self, chart: alt.TopLevelMixin, *, description: str, sources: Sequence[str],
                  table: pd.DataFrame | None = None):
+        _configure()
         spec = chart.to_dict()
         if not spec.get("title"):
             raise ValueError("a chart needs a title")

@@ -12,10 +12,16 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
+
+from brbook.lazy import LazyModule
+
+if TYPE_CHECKING:
+    from pandera.errors import SchemaErrors
+
+pa = LazyModule("pandera.pandas")  # imported when a schema is built, not by every page that reads a table
 
 DIMENSIONS = ("military", "economy", "foreign_policy", "media", "politics", "society")
 """Every row of facts, excerpts and events belongs to one of these."""
@@ -303,6 +309,8 @@ def _problems_from(name: str, errors: SchemaErrors) -> list[Problem]:
 
 def validate_dir(data_dir: Path) -> list[Problem]:
     """Validate every table in ``data_dir``; return every problem found (empty when clean)."""
+    from pandera.errors import SchemaErrors
+
     problems: list[Problem] = []
     frames: dict[str, pd.DataFrame] = {}
     for name in schemas():

@@ -1,0 +1,80 @@
+"""brbook.execute and the lighter kernels: pages found in the cache Sphinx reads, and no import a page does not use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from brbook import execute
+
+from .conftest import ROOT
+
+PAGE = """---
+kernelspec:
+  name: python3
+---
+# A page
+
+Some prose.
+
+```{code-cell} ipython3
+:tags: [remove-input]
+x = 1
+```
+
+More prose.
+"""
+
+
+def test_code_digest_follows_code_and_front_matter_not_prose():
+    digest = execute.code_digest(PAGE)
+    assert execute.code_digest(PAGE.replace("Some prose.", "Other prose.")) == digest
+    assert execute.code_digest(PAGE.replace("x = 1", "x = 2")) != digest
+    assert execute.code_digest(PAGE.replace("remove-input", "remove-cell")) != digest
+    assert execute.code_digest(PAGE.replace("python3", "python2")) != digest
+    assert execute.code_digest(PAGE.replace("More prose.", "```{code-cell} ipython3\ny = 2\n```")) != digest
+
+
+def test_every_notebook_page_is_read_as_myst_nb_reads_it():
+    settings = execute.Settings.read(ROOT / "_config.yml")
+    pages = execute.pages(ROOT / "_toc.yml")
+    notebooks = {p.relative_to(ROOT).as_posix(): execute.read_notebook(p, settings) for p in pages}
+    intro = notebooks["book/intro.md"]
+    assert intro is None or not any(c.cell_type == "code" for c in intro.cells)
+    chapter = notebooks["book/military/index.md"]
+    assert chapter.metadata["kernelspec"]["name"] == "python3"
+    assert any('book.setup("military")' in c.source for c in chapter.cells if c.cell_type == "code")
+
+
+def test_the_built_book_read_every_page_from_the_cache_the_executor_fills(built_html):
+    """After `make book`, each notebook page is in the cache under the key the executor computes."""
+    recorded = execute.recorded_seconds(ROOT / "_toc.yml", ROOT / "_config.yml")
+    settings = execute.Settings.read(ROOT / "_config.yml")
+    notebooks = {p.relative_to(ROOT).as_posix(): execute.read_notebook(p, settings)
+                 for p in execute.pages(ROOT / "_toc.yml")}
+    expected = {p for p, nb in notebooks.items() if nb is not None and any(c.cell_type == "code" for c in nb.cells)}
+    assert set(recorded) == expected and len(expected) >= 10
+    assert all(seconds and seconds > 0 for seconds in recorded.values())
+
+
+@pytest.mark.parametrize("chapter, imports, heavy", [
+    ("sources", "book, reference", {"altair", "pandera"}),
+    ("synthesis", "book, compare, data, reference, selfcheck, widgets", {"altair", "pandera"}),
+    ("military", "book, charts, data, excerpts, selfcheck, widgets", {"pandera"}),
+])
+def test_chapter_set_up_imports_neither_altair_nor_pandera_until_used(chapter, imports, heavy):
+    code = (f"import sys\nfrom brbook import {imports}\nbook.setup({chapter!r})\n"
+            f"print(sorted(m for m in {sorted(heavy)!r} if m in sys.modules))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert found.stdout.strip() == "[]"
+
+
+def test_a_chart_still_gets_the_book_theme():
+    code = ("from brbook import book, charts, data\nbook.setup('military')\n"
+            "fig = charts.events_by_year(data.events(), title='t', description='d')\n"
+            "config = fig.spec['config']\n"
+            "print(config['font'] == charts.FONT, config['range']['category'] == charts.PALETTE)")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert found.stdout.split() == ["True", "True"]
