@@ -36,15 +36,14 @@ CACHE = Path("_build") / ".jupyter_cache"
 SETUP = '''try:
     from brbook import progress
     progress.start()
-    from brbook import book, charts, data, excerpts, selfcheck, widgets
+{imports}
 except ModuleNotFoundError as missing:
     raise ModuleNotFoundError(
-        "This notebook needs the brbook package and its data. Open it from the unzipped student bundle "
-        "(belarus-russia-notebooks/, where brbook/ and data/ sit beside the notebooks) and run "
-        "`pip install -r requirements.txt` there (see the book's page 'Run the notebooks yourself'). "
+        "This notebook needs the brbook package and its data: pip install the wheel "
+        "brbook-{version}-py3-none-any.whl (see the book's page 'Run the notebooks yourself'), or open it "
+        "from the unzipped student bundle after `pip install -r requirements.txt`. "
         "Then restart the kernel.") from missing
-
-book.setup({chapter!r}, classroom=True)'''
+{rest}'''
 """The class notebooks' first cell: says what to install where brbook is missing; prints nothing."""
 
 ROLE = re.compile(r"\{(ref|doc|cite:p|cite:t|glue:text|glue)\}`([^`]*)`")
@@ -303,7 +302,12 @@ def _code_cell(cell, chapter: str, first: bool) -> None:
     tags = cell.metadata.get("tags", [])
     hidden = bool({"remove-input", "remove-cell", "hide-input"} & set(tags))
     if first:
-        cell.source = SETUP.format(chapter=chapter, version=version())
+        lines = cell.source.splitlines()
+        imports = [line for line in lines if re.match(r"^(from \S+ )?import ", line)]
+        rest = [re.sub(r"book\.setup\((.*)\)", r"book.setup(\1, classroom=True)", line)
+                for line in lines if line not in imports and line.strip()]
+        cell.source = SETUP.format(imports="\n".join("    " + line for line in imports), rest="\n".join(rest),
+                                   version=version())
         cell.outputs = []
     elif "remove-cell" in tags and cell.source.rstrip().endswith(")"):
         cell.source = cell.source.rstrip() + ";"  # a hidden cell's value is not for show
