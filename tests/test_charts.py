@@ -82,7 +82,8 @@ def labels(spec: dict) -> list[str]:
         found += _title_text(view.get("title"))
         for param in view.get("params") or []:
             bind = param.get("bind") or {}
-            found += [str(bind.get("name", ""))] + [str(o) for o in bind.get("options") or []]
+            # a dropdown shows its labels where it has them, else its options
+            found += [str(bind.get("name", ""))] + [str(o) for o in bind.get("labels") or bind.get("options") or []]
         for channel, enc in (view.get("encoding") or {}).items():
             for item in enc if isinstance(enc, list) else [enc]:
                 if not isinstance(item, dict):

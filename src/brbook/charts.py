@@ -204,9 +204,13 @@ class Figure:
                 "text/plain": f"<Figure: {self.spec['title']}>"}
 
 
-def _dropdown(name: str, label: str, values: Iterable[str], with_all: bool = True) -> alt.Parameter:
+def _dropdown(name: str, label: str, values: Iterable[str], with_all: bool = True,
+              labels: dict[str, str] | None = None) -> alt.Parameter:
+    """A dropdown bound to a parameter; ``labels`` shows readable names for the values it filters on."""
     options = ([ALL] if with_all else []) + sorted({str(v) for v in values})
-    return alt.param(name=name, value=options[0], bind=alt.binding_select(options=options, name=label + " "))
+    shown = [(labels or {}).get(o, o) for o in options]
+    return alt.param(name=name, value=options[0],
+                     bind=alt.binding_select(options=options, labels=shown, name=label + " "))
 
 
 def _keep(field: str, param: alt.Parameter) -> str:
@@ -418,8 +422,8 @@ SERIES_TITLES = {
     "eeu_exports_2015": "Exports to EEU partners, 2015",
     "eeu_exports_2015_vs_2014": "Exports to EEU partners, 2015 vs 2014",
     "tv_weekly_audience": "TV channels: weekly audience",
-    "websites_viewers_jan2015": "Top ten websites, January 2015: real users",
-    "websites_penetration_jan2015": "Top ten websites, January 2015: penetration",
+    "websites_viewers_jan2015": "Top ten websites, January 2015",
+    "websites_penetration_jan2015": "Top ten websites, January 2015",
     "russian_subsidy_estimates": "Russia's yearly subsidy: three sources, three estimates",
     "trade_shares_russia_2015": "Russia's shares of Belarusian exports and imports, 2015",
     "not_watching_russian_tv": "Belarusians not watching Russian TV",
@@ -529,7 +533,8 @@ def who_wrote(links: pd.DataFrame, *, title: str, description: str) -> Figure:
                   printed=("as_printed", joined), evidence=("evidence", joined), note=("note", joined)))
     cells["n_sources"] = cells.groupby("name")["source_id"].transform("nunique")
     cells["source_order"] = cells["source_id"].map(order)
-    role = _dropdown("role_choice", "Role", AUTHORSHIP_ROLES)
+    role = _dropdown("role_choice", "Role", AUTHORSHIP_ROLES,
+                     labels={r: book_data.tag_label(r) for r in AUTHORSHIP_ROLES})
     shared = alt.param(name="shared_only", value=False,
                        bind=alt.binding_checkbox(name="Only names found in more than one source "))
     source_sort = sorted(order, key=order.get)
@@ -539,7 +544,8 @@ def who_wrote(links: pd.DataFrame, *, title: str, description: str) -> Figure:
         y=alt.Y("name:N", title="Person or organisation (the book's spelling)",
                 sort=alt.EncodingSortField("n_sources", order="descending"), axis=alt.Axis(labelLimit=150)),
         color=alt.Color("role:N", title="Role (strongest)",
-                        scale=alt.Scale(domain=list(AUTHORSHIP_ROLES), range=ROLE_COLOURS)),
+                        scale=alt.Scale(domain=list(AUTHORSHIP_ROLES), range=ROLE_COLOURS),
+                        legend=alt.Legend(labelExpr="upper(slice(datum.label, 0, 1)) + slice(datum.label, 1)")),
         tooltip=[alt.Tooltip("name:N", title="Who"), alt.Tooltip("printed:N", title="As this source prints it"),
                  alt.Tooltip("source:N", title="Source"), alt.Tooltip("roles:N", title="Roles"),
                  alt.Tooltip("n_sources:Q", title="Sources naming them"),
