@@ -370,3 +370,9 @@ def test_timeline_and_comparison_do_not_put_the_series_before_the_paper(built_ht
     compare = prose("book/compare/index.html")
     assert "oldest source on the left" not in compare and "not strictly oldest to newest" in compare
 
+
+
+def test_compare_page_dates_the_series_by_its_span_not_its_first_year(built_html):
+    metas = {p.get_text() for p in soup("book/compare/index.html").select(".compare-meta")}
+    assert any(m.startswith("series of news analyses, 2016–2018:") for m in metas), metas
+    assert not any(m.startswith("series of news analyses, 2016-02") for m in metas)

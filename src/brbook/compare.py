@@ -34,11 +34,17 @@ SHOWN = 3
 """Excerpts shown at once in a comparison column; the rest fold under "N more"."""
 
 
+def _span(source_id: str) -> str:
+    """A source's date, or the years its items span (the 2016–2018 series is not "2016")."""
+    row = book_data.sources().set_index("source_id").loc[source_id]
+    return row["years"] if row["first"] != row["last"] else row["date"]
+
+
 def column_html(source_id: str, rows: pd.DataFrame, heading: str = "h4") -> str:
     """One source's column: its citation, date, count and excerpts (or a note that it is silent)."""
     row = book_data.source(source_id)
     head = (f'<{heading} class="compare-source">{html.escape(book_data.cite(source_id))}</{heading}>'
-            f'<p class="compare-meta">{html.escape(row["kind"])}, {html.escape(row["date"])}: '
+            f'<p class="compare-meta">{html.escape(row["kind"])}, {html.escape(_span(source_id))}: '
             f"{len(rows)} excerpt{'s' if len(rows) != 1 else ''}</p>")
     if rows.empty:
         body = '<p class="compare-silent">Nothing on this topic in the book\'s excerpts of this source.</p>'
@@ -76,7 +82,7 @@ class TopicComparison:
             f'<section class="compare-panel" data-topic="{t}" aria-label="{html.escape(book_data.tag_label(t))}">'
             f"<h3 class=\"compare-topic\">{html.escape(book_data.tag_label(t))}</h3>"
             f'<div class="compare-columns" tabindex="0" role="region" '
-            f'aria-label="{html.escape(book_data.tag_label(t))}: the sources side by side, oldest first">'
+            f'aria-label="{html.escape(book_data.tag_label(t))}: the sources side by side, in order of date">'
             f'{"".join(column_html(s, rows) for s, rows in cols.items())}</div>'
             f"</section>" for t, cols in self.panels.items())
         return (f'<div class="topic-comparison" data-initial="{self.initial}">'
