@@ -456,3 +456,13 @@ def test_documented_cluster_recipes_are_well_formed(doc):
         {(k, 4) for k in range(1, 5)}
     assert {shard_from_env({"SLURM_ARRAY_TASK_ID": str(i), "SLURM_ARRAY_TASK_MIN": "0",
                             "SLURM_ARRAY_TASK_COUNT": "4"}) for i in range(4)} == {(k, 4) for k in range(1, 5)}
+
+
+def test_concurrent_grading_runs_never_share_sandbox_uids(tmp_path):
+    """Two runs at once get disjoint uid blocks, so one run's clean-up cannot end the other's submissions."""
+    from brbook.grading.sandbox import UID_BLOCK, uid_block
+
+    with uid_block(tmp_path) as first, uid_block(tmp_path) as second:
+        assert abs(first - second) >= UID_BLOCK
+    with uid_block(tmp_path) as again:  # released blocks are leased again
+        assert again == first

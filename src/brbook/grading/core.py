@@ -17,12 +17,13 @@ import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from brbook.checkers import Checker, from_plain
-from brbook.grading.sandbox import MAX_CELLS, UID_BASE, Limits, become_subreaper, run_cells, sweep_orphans
+from brbook.grading.sandbox import MAX_CELLS, Limits, become_subreaper, run_cells, sweep_orphans, uid_block
 
 SECRET_MODE = 0o700
 MAX_BYTES = 20_000_000
@@ -269,7 +270,7 @@ def grade(submissions: Path, out: Path, key: dict, *, jobs: int = 2, limits: Lim
             result = Graded(_student_id(path), path.name, "unreadable", sub.why, {}, {}, {}, 0.0, possible,
                             sub.digest, kd)
         else:
-            uid = UID_BASE + index if as_root else None
+            uid = first_uid + index if as_root else None
             run = run_cells(sub.cells, answer_names, limits, uid=uid, scratch=scratch)
             scores, feedback, shown, total, _ = score_answers(key, run.answers)
             result = Graded(_student_id(path), path.name, run.status, run.reason, scores, feedback, shown, total,
@@ -284,11 +285,14 @@ def grade(submissions: Path, out: Path, key: dict, *, jobs: int = 2, limits: Lim
         atomic_write(out / "shard.json", json.dumps({"shard": shard[0], "of": shard[1], "key_digest": kd,
                                                      "files": [p.name for p in files]}, indent=1))
     indexed = [(position[p.name], p) for p in files]
+    leases = ExitStack()
     try:
+        first_uid = leases.enter_context(uid_block()) if as_root else 0  # never shared with a concurrent run
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             results = list(tqdm(pool.map(one, indexed), total=len(indexed), disable=not progress,
                                 desc="grading", unit="notebook"))
     finally:
+        leases.close()
         shutil.rmtree(scratch, ignore_errors=True)
         sweep_orphans()
         if as_root:

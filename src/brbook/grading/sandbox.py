@@ -15,6 +15,7 @@ the grading process, against the key, which the student process never sees.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import io
 import json
 import multiprocessing as mp
@@ -24,7 +25,8 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,8 @@ from brbook.checkers import from_plain
 STATUSES = ("ok", "timeout", "memory", "error", "unreadable", "duplicate")
 OUTPUT_LIMIT = 1_000_000  # bytes a submission may print
 UID_BASE = 200_000  # sandbox uids (no passwd entry needed) when running as root
+UID_BLOCK = 1_000_000  # uids one grading run may use: a class of up to a million notebooks
+UID_BLOCKS = 64  # grading runs that may run at once on one machine as root
 MAX_CELLS = 2_000  # far more code cells than any exercise notebook has
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -79,6 +83,33 @@ class _LimitedStream(io.TextIOBase):
 
     def flush(self) -> None:
         self.sink.flush()
+
+@contextmanager
+def uid_block(lease_dir: Path | None = None) -> Iterator[int]:
+    """Lease a block of sandbox uids for one grading run; yields its first uid.
+
+    Two runs on one machine (two classes, or two shards) must never share a uid: a run
+    kills every process of its uids when a submission ends, and would end the other
+    run's submissions. Each block is held by an exclusive lock on its own file for the
+    whole run, and is free again when the run ends, however it ends.
+    """
+    lease_dir = lease_dir or Path(tempfile.gettempdir()) / "brbook-uid-leases"
+    lease_dir.mkdir(mode=0o755, exist_ok=True)
+    for block in range(UID_BLOCKS):
+        handle = open(lease_dir / f"{block}.lock", "a")  # noqa: SIM115 - held open for the whole run
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            continue
+        try:
+            yield UID_BASE + block * UID_BLOCK
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+        return
+    raise RuntimeError(f"{UID_BLOCKS} grading runs already hold every block of sandbox uids on this machine")
+
 
 def _drop_privileges(uid: int) -> None:
     os.setgroups([])
