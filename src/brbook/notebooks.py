@@ -304,8 +304,10 @@ def _code_cell(cell, chapter: str, first: bool) -> None:
     if first:
         lines = cell.source.splitlines()
         imports = [line for line in lines if re.match(r"^(from \S+ )?import ", line)]
+        if not any(re.search(r"\bwidgets\b", line) for line in imports):
+            imports.append("from brbook import widgets  # the self-checks' forms")
         rest = [re.sub(r"book\.setup\((.*)\)", r"book.setup(\1, classroom=True)", line)
-                for line in lines if line not in imports and line.strip()]
+                for line in lines if not re.match(r"^(from \S+ )?import ", line) and line.strip()]
         cell.source = SETUP.format(imports="\n".join("    " + line for line in imports), rest="\n".join(rest),
                                    version=version())
         cell.outputs = []
