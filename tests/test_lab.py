@@ -267,9 +267,9 @@ def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_pros
             before = chart.locator(".brbook-chart-drawing").inner_html()
             select = chart.locator("select")
             if select.count():
-                options = select.first.locator("option").all_inner_texts()
-                select.first.select_option(label=options[-1] if options[0] == select.first.input_value()
-                                           else options[0])
+                count = select.first.locator("option").count()
+                chosen = select.first.evaluate("s => s.selectedIndex")
+                select.first.select_option(index=(chosen + 1) % count)
             else:
                 chart.locator("input[type=checkbox]").first.check()
             page.wait_for_function(
@@ -305,6 +305,7 @@ def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository
         page.wait_for_function("() => window.jupyterapp", timeout=60_000)
         page.wait_for_timeout(1000)
         stamp = (folder / "07-compare.ipynb").stat().st_mtime
+        page.evaluate("() => { window.jupyterapp.shell.currentWidget.context.model.dirty = true; }")
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
         page.wait_for_timeout(2000)
         assert (folder / "07-compare.ipynb").stat().st_mtime > stamp  # it was saved, in the copy
