@@ -262,9 +262,10 @@ def _source_legend(frame: pd.DataFrame) -> alt.Legend:
     return alt.Legend(values=labels, labelExpr=expr, labelLimit=360)
 
 
-def source_colour(frame: pd.DataFrame, channel=alt.Color, title: str = "Source"):
-    """A colour channel for the ``source`` column of ``frame`` on the book's fixed scale."""
-    return channel("source:N", title=title, scale=source_scale(), legend=_source_legend(frame))
+def source_colour(frame: pd.DataFrame, channel=None, title: str = "Source"):
+    """A colour channel (``alt.Color``, or ``alt.Stroke``/``alt.Fill``) for the ``source`` column of
+    ``frame`` on the book's fixed scale."""
+    return (channel or alt.Color)("source:N", title=title, scale=source_scale(), legend=_source_legend(frame))
 
 
 def source_shape(frame: pd.DataFrame, title: str = "Source"):
