@@ -62,7 +62,8 @@ def _markdown(text: str) -> str:
 def _prompt(text: str) -> str:
     """A notebook prompt for paper: drop the instruction to store or write in a notebook cell."""
     text = re.sub(r"\s*Write your answer in the Markdown cell below( this one)?\.", "", text)
-    text = re.sub(r"Store (it|the letter|them|the list|your answer)[^.]*in `[^`]+`\.?", "Write your answer below.", text)
+    text = re.sub(r"Store (it|the letter|them|the list|your answer)[^.]*in `[^`]+`\.?",
+                  "Write your answer below.", text)
     return _markdown(text)
 
 
@@ -112,14 +113,17 @@ def graded_handout(name: str) -> HTML:
                     f"<td><code>{answer}</code>{tol_text}</td><td>{html.escape(evidence)}</td></tr>")
     manual = []
     for m in exercise.manual:
-        crit = "".join(f"<tr><td>{html.escape(r['criterion'])}</td><td>{r['points']:g}</td></tr>" for r in m.rubric)
-        manual.append(f'<div class="handout-rubric" data-question="{m.qid}"><h4>{m.qid}: rubric ({m.points:g} points)</h4>'
-                      f'<table class="rubric"><thead><tr><th>Criterion</th><th>Points</th></tr></thead><tbody>{crit}</tbody></table>'
+        crit = "".join(f"<tr><td>{html.escape(r['criterion'])}</td><td>{r['points']:g}</td></tr>"
+                       for r in m.rubric)
+        manual.append(f'<div class="handout-rubric" data-question="{m.qid}">'
+                      f"<h4>{m.qid}: rubric ({m.points:g} points)</h4>"
+                      '<table class="rubric"><thead><tr><th>Criterion</th><th>Points</th></tr></thead>'
+                      f"<tbody>{crit}</tbody></table>"
                       f"<p><strong>A full answer</strong>: {html.escape(m.full_answer)}</p></div>")
     answer_key = (f'<section class="handout handout-key" data-exercise="{name}"><h3>{html.escape(exercise.title)}: '
                   f"answer key (instructor only)</h3><table class=\"handout-key-table\"><thead><tr><th>question</th>"
-                  f"<th>points</th><th>kind</th><th>accepted answer</th><th>evidence</th></tr></thead><tbody>{''.join(rows)}"
-                  f"</tbody></table>{''.join(manual)}</section>")
+                  "<th>points</th><th>kind</th><th>accepted answer</th><th>evidence</th></tr></thead>"
+                  f"<tbody>{''.join(rows)}</tbody></table>{''.join(manual)}</section>")
     return HTML(sheet + answer_key)
 
 
