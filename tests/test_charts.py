@@ -283,3 +283,24 @@ def test_every_chart_fits_its_column_in_chromium(browser, site_url, width, heigh
         finally:
             context.close()
     assert overflowing == []
+
+
+@pytest.mark.browser
+def test_a_tap_on_a_mark_opens_its_tooltip(browser, site_url):
+    """On a phone there is no hover: a tap on a bar must show the same tooltip a pointer would."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{site_url}/book/economy/index.html", wait_until="load")
+        page.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'", timeout=20000)
+        mark = page.locator("figure.brbook-chart svg .mark-rect path").first
+        mark.scroll_into_view_if_needed()
+        box = mark.bounding_box()
+        assert box is not None
+        assert not page.locator("#vg-tooltip-element.visible").count()
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        tooltip = page.locator("#vg-tooltip-element.visible")
+        tooltip.wait_for(timeout=5000)
+        assert tooltip.inner_text().strip()
+    finally:
+        context.close()

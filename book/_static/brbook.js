@@ -33,12 +33,27 @@
           var spec = JSON.parse(el.parentNode.querySelector("script.vega-spec").textContent);
           return window.vegaEmbed(el, spec, { actions: false, renderer: "svg" }).then(function (result) {
             labelDrawing(el);
+            tapTooltips(el);
             el.dataset.rendered = "true";
             el.vegaView = result.view;
           });
         }));
       })
       .then(function () { document.documentElement.dataset.chartsRendered = "true"; });
+  }
+
+  /* Vega opens a tooltip when the pointer moves over a mark, which a tap on a touch screen never
+   * does: a tap is replayed as a move at the same point, so the tooltip opens on tap too. */
+  function tapTooltips(el) {
+    el.addEventListener("pointerup", function (event) {
+      if (event.pointerType !== "touch") { return; }
+      var target = document.elementFromPoint(event.clientX, event.clientY) || event.target;
+      ["pointermove", "mousemove"].forEach(function (type) {
+        var Move = type === "pointermove" ? window.PointerEvent : window.MouseEvent;
+        target.dispatchEvent(new Move(type, { bubbles: true, cancelable: true, clientX: event.clientX,
+                                              clientY: event.clientY, pointerType: "mouse" }));
+      });
+    });
   }
 
   /* The SVG is one image labelled with the chart's description; its inner groups and brush
