@@ -81,7 +81,7 @@ exercises: _build/exercises/.built  ## build the student exercise notebooks and 
 
 _build/exercises/.built: $(EXERCISE_INPUTS) .venv/.book-env
 	$(BIN)/brbook exercises build --out _build/exercises
-	rm -rf _build/assets/notebooks && mkdir -p _build/assets/notebooks && cp _build/exercises/student/*.ipynb _build/assets/notebooks/
+	rm -rf _build/assets/notebooks && mkdir -p _build/assets/notebooks && for f in _build/exercises/student/*.ipynb; do cp $$f _build/assets/notebooks/exercise-$$(basename $$f); done
 	touch $@
 
 pdf: validate vendor exercises browser  ## print edition: one HTML page with static charts, and a PDF of it

@@ -35,20 +35,28 @@ def test_every_page_footer_names_version_date_and_licences(built_html: Path):
     pages = sorted(built_html.rglob("*.html"))
     assert len(pages) > 10
     for path in pages:
-        if path.name in ("search.html", "genindex.html"):
+        if path.name in ("search.html", "genindex.html") or {"_static", "_sources"} & set(path.parts):
             continue
-        footer = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").select_one(".brbook-edition")
+        text = path.read_text(encoding="utf-8")
+        if 'http-equiv="Refresh"' in text:  # the site's index.html only redirects to the first page
+            continue
+        footer = BeautifulSoup(text, "html.parser").select_one(".brbook-edition")
         assert footer is not None, path
         text = footer.get_text(" ", strip=True)
         assert text.startswith(f"Version {VERSION}, built 20"), (path, text)
         assert "MIT" in text and "CC BY 4.0" in text and "not covered by the book's licence" in text
 
 
-def test_downloadable_chapter_notebooks_record_the_version(built_html: Path):
-    notebooks = sorted((built_html / "chapters").glob("*.ipynb"))
-    assert notebooks
+def test_every_downloadable_notebook_records_the_version_and_the_licence(built_html: Path):
+    notebooks = sorted((built_html / "notebooks").glob("*.ipynb"))
+    chapters = [p for p in notebooks if p.name[:2].isdigit()]
+    assert len(chapters) >= 8 and len(notebooks) - len(chapters) >= 5  # the chapters and the exercises
     for path in notebooks:
-        assert json.loads(path.read_text(encoding="utf-8"))["metadata"]["brbook"]["version"] == VERSION, path
+        stamp = json.loads(path.read_text(encoding="utf-8"))["metadata"]["brbook"]
+        assert stamp["version"] == VERSION and "CC BY 4.0" in stamp["licence"], path
+    for path in chapters:
+        last = json.loads(path.read_text(encoding="utf-8"))["cells"][-1]
+        assert f"version {VERSION}" in "".join(last["source"]) and "not covered" in "".join(last["source"]), path
 
 
 def test_how_to_cite_page_gives_both_citations_and_links_the_sources(built_html: Path):
@@ -95,3 +103,19 @@ def test_citation_file_is_valid_and_the_check_can_fail(tmp_path: Path):
                                                  "version", 1))
     bad = subprocess.run([str(UV), *CFFCONVERT, str(broken)], capture_output=True, text=True)
     assert bad.returncode != 0
+
+
+def test_every_download_link_resolves_and_chapter_and_exercise_names_differ(built_html: Path):
+    targets = {}
+    for page in built_html.rglob("*.html"):
+        for link in BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser").select("a[download]"):
+            target = (page.parent / link["href"].split("#")[0]).resolve()
+            assert target.is_file(), f"{page.relative_to(built_html)} links a missing download {link['href']}"
+            targets[target.name] = target
+    exercises = {n for n in targets if n.startswith("exercise-") and n.endswith(".ipynb")}
+    chapters = {n for n in targets if n[:2].isdigit() and n.endswith(".ipynb")}
+    assert len(exercises) >= 5 and len(chapters) >= 5
+    # a chapter (02-military.ipynb) and its exercise (exercise-military.ipynb) never share a name
+    assert {n.removeprefix("exercise-") for n in exercises} == {n[3:] for n in chapters if n[3:] in
+                                                                  {e.removeprefix("exercise-") for e in exercises}}
+    assert not any(n.endswith(".ipynb") and not (n.startswith("exercise-") or n[:2].isdigit()) for n in targets)

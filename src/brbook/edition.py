@@ -25,6 +25,22 @@ EXCERPTS_NOTICE = ("Quoted excerpts remain their authors' and publishers' work, 
                    "teaching and criticism; they are not covered by the book's licence.")
 
 
+LICENCE_SUMMARY = (f"Code: {CODE_LICENCE}. Chapters, exercises and data: {CONTENT_LICENCE} ({CONTENT_LICENCE_URL}). "
+                   + EXCERPTS_NOTICE)
+"""The licence line every download carries (in its metadata, and as the last cell of a class notebook)."""
+
+
+def stamp() -> dict[str, str]:
+    """The edition's record in a downloadable notebook's metadata."""
+    return {"version": version(), "licence": LICENCE_SUMMARY}
+
+
+def notebook_footer() -> str:
+    """The Markdown closing a class notebook: the version, the licence and how to cite."""
+    return (f"---\n*Belarus and Russia: reading the sources*, version {version()}. {LICENCE_SUMMARY} "
+            "To cite the book or its dataset, see its page \"How to cite and reuse this book\".")
+
+
 @cache
 def version() -> str:
     """The book's version: ``pyproject.toml`` in the repository, else the bundle's record, else the wheel's."""

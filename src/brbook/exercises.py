@@ -38,7 +38,7 @@ import nbformat
 
 from brbook import layout
 from brbook.checkers import Checker, normalise_text, parse_wrong, to_plain
-from brbook.edition import version
+from brbook.edition import stamp, version
 from brbook.selfcheck import mask, unmask
 
 REPO = layout.ROOT
@@ -405,7 +405,7 @@ def student_notebook(exercise: Exercise, checks: dict) -> nbformat.NotebookNode:
     """The notebook students get: no solutions, no instructor cells, checks as hashes."""
     nb = nbformat.v4.new_notebook(metadata={
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "brbook": {"exercise": exercise.name, "title": exercise.title, "version": version()}})
+        "brbook": {"exercise": exercise.name, "title": exercise.title, **stamp()}})
     loader = (f"from brbook.exercises import StudentChecks\n"
               f"check = StudentChecks.from_json({json.dumps(json.dumps(checks))})\n"
               "score = check.score")

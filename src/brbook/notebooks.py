@@ -30,7 +30,7 @@ import jupytext
 import nbformat
 
 from brbook.assets import chapter_name
-from brbook.edition import version
+from brbook.edition import notebook_footer, stamp, version
 
 CACHE = Path("_build") / ".jupyter_cache"
 SETUP = '''try:
@@ -385,12 +385,13 @@ def class_notebook(root: Path, source: Path):
     if converter.cited and not last:
         notebook.cells.append(nbformat.v4.new_markdown_cell(converter._bibliography()))
     notebook.cells = [c for c in notebook.cells if c.cell_type != "markdown" or c.source.strip()]
+    notebook.cells.append(nbformat.v4.new_markdown_cell(notebook_footer()))
     for n, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{n}"
     notebook.metadata = {
         "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
-        "brbook": {"version": version(), "chapter": chapter_name(source)}}
+        "brbook": {**stamp(), "chapter": chapter_name(source)}}
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     nbformat.validate(notebook)
     return notebook

@@ -188,9 +188,9 @@ def exercise_list() -> HTML:
         nb = nbformat.read(path, as_version=4)
         title = nb.metadata.get("brbook", {}).get("title", path.stem)
         questions = [c for c in nb.cells if c.cell_type == "code" and "question" in c.metadata]
-        href = link_to(f"notebooks/{path.name}")
+        href = link_to(f"notebooks/exercise-{path.name}")
         rows.append(f'<li><a href="{html.escape(href)}" download>{html.escape(title)}</a> '
-                    f"(<code>{path.name}</code>, {len(questions)} questions)</li>")
+                    f"(<code>exercise-{path.name}</code>, {len(questions)} questions)</li>")
     if not rows:
         raise FileNotFoundError(f"no student notebooks in {EXERCISE_DIR}: run `make exercises` first")
     return HTML(f'<ul class="exercise-list">{"".join(rows)}</ul>')
@@ -203,9 +203,9 @@ def exercise_link(name: str) -> HTML:
     notebook = layout.student_notebook(name)
     if not notebook.exists():
         raise FileNotFoundError(f"no student notebook {notebook}: run `make exercises` first")
-    href = notebook.name if layout.in_bundle() else link_to(f"notebooks/{name}.ipynb")
+    href = notebook.name if layout.in_bundle() else link_to(f"notebooks/exercise-{name}.ipynb")
     return HTML(f'<p class="exercise-link">Graded exercises for this chapter: '
-                f'<a href="{html.escape(href)}" download>download the notebook <code>{notebook.name}</code></a>. '
+                f'<a href="{html.escape(href)}" download>download the notebook <code>exercise-{name}.ipynb</code></a>. '
                 "Open it in JupyterLab; <code>check(\"q1\")</code> tells you at once whether an answer is "
                 "right, without giving it away.</p>")
 
