@@ -234,7 +234,7 @@ def test_reference_solution_scores_100_and_blank_scores_0(name, tmp_path):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_site_offers_the_student_notebook_and_never_the_key(name, built_html):
-    offered = HTML / "notebooks" / f"{name}.ipynb"
+    offered = HTML / "notebooks" / f"exercise-{name}.ipynb"
     assert offered.read_bytes() == (BUILT / "student" / f"{name}.ipynb").read_bytes()
     for path in HTML.rglob("*"):
         if path.is_file() and path.suffix in {".html", ".ipynb", ".json", ".js", ".txt"}:
