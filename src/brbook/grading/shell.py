@@ -7,7 +7,9 @@ process starts with everything a notebook needs already in memory.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import pkgutil
 import sys
 
@@ -16,7 +18,11 @@ import pandas  # noqa: F401
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
-from brbook import data
+from brbook import (
+    data,
+    excerpts,  # noqa: F401  (exercise notebooks show excerpts)
+    exercises,  # noqa: F401  (every student notebook's first cell imports it)
+)
 
 _config = Config()
 _config.HistoryManager.enabled = False
@@ -58,5 +64,23 @@ def _warm_stdlib() -> None:
 
 _warm_stdlib()
 
-for _loader in (data.sources, data.facts, data.excerpts, data.events, data.glossary):
-    _loader()
+# The same holds for the IPython modules the shell imports lazily while running a cell (its logger,
+# display and magics), when the environment lives in a folder that a sandbox uid cannot enter.
+for _package in ("IPython.core", "IPython.utils", "IPython.lib", "IPython.display", "pandas.io.formats"):
+    _module = importlib.import_module(_package)
+    for _info in pkgutil.walk_packages(getattr(_module, "__path__", []), prefix=_package + "."):
+        if ".tests" in _info.name:
+            continue
+        try:
+            importlib.import_module(_info.name)
+        except Exception:  # optional back-ends (Qt, pygments styles, …) that are not installed
+            continue
+
+# Reporting an error imports more (pygments formatters, stack_data): fail once here, while still root.
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    for _cell in ("1 / 0", "def broken(:", "import no_such_module_here"):
+        shell.run_cell(_cell, silent=True)
+
+# Every table is read (and cached) here, while still root: a sandbox uid may not be able to enter data/.
+for _path in sorted(data.data_dir().glob("*.csv")):
+    data._load(_path.stem)
