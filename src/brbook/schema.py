@@ -82,6 +82,13 @@ def _iso_date(description: str, partial: bool = False, required: bool = True) ->
     return _text(description, *checks, required=required)
 
 
+def _published():
+    """The ``published`` column that excerpts, facts and events share: the item's own date."""
+    return _iso_date("When the item was published, as precisely as the text allows: the source's own date "
+                     "(sources.csv), or for a source of several articles (articles.csv) the date of the article "
+                     "that holds the quote. Order items by this, not by the source's date.", partial=True)
+
+
 def _identifier(description: str) -> pa.Column:
     return _text(description, pa.Check.str_matches(ID_PATTERN, error="must look like source-x001"), unique=True)
 
@@ -135,10 +142,7 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
                             required=False),
             "label": _text("Short label of the figure within its series (e.g. 2016); often empty. Never a "
                            "year the source does not give.", required=False),
-            "published": _iso_date("When the item was published, as precisely as the text allows: the source's own "
-                                   "date (sources.csv), or for a source of several articles (articles.csv) the "
-                                   "date of the article that holds the quote. Order items by this, not by the "
-                                   "source's date.", partial=True),
+            "published": _published(),
         }),
         "excerpts.csv": frame("excerpts.csv", "Verbatim passages quoted in the chapters.", {
             "excerpt_id": _identifier("Unique id, <source>-x###."),
@@ -156,10 +160,7 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
             "text": _text("The passage, verbatim; an omission is written […]."),
             "context": _text("One neutral sentence on what the passage is about; names anyone quoted in it."),
             "topics": _text("Topic tags, |-separated (airbase, crimea, subsidies, ...)."),
-            "published": _iso_date("When the item was published, as precisely as the text allows: the source's own "
-                                   "date (sources.csv), or for a source of several articles (articles.csv) the "
-                                   "date of the article that holds the quote. Order items by this, not by the "
-                                   "source's date.", partial=True),
+            "published": _published(),
         }),
         "events.csv": frame("events.csv", "Dated events 2013–2022, each with the sentence that reports it.", {
             "event_id": _identifier("Unique id, <source>-e###."),
@@ -179,10 +180,7 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
                              "title names who claims it). A `reported` event never rests on a disputed claim."),
             "disputed_by": _text("For a `disputed` event: who disputes it and their words, quoted verbatim from "
                                  "the source; empty otherwise.", required=False),
-            "published": _iso_date("When the item was published, as precisely as the text allows: the source's own "
-                                   "date (sources.csv), or for a source of several articles (articles.csv) the "
-                                   "date of the article that holds the quote. Order items by this, not by the "
-                                   "source's date.", partial=True),
+            "published": _published(),
         }),
         "glossary.csv": frame("glossary.csv", "People, organisations, places, concepts and programmes.", {
             "term": _text("The book's spelling (Lukashenka, Makei).", unique=True),
