@@ -209,3 +209,125 @@ def test_right_feedback_does_not_repeat_the_verdict():
     shown = {label: selfcheck.unmask(check.salt, "feedback|" + selfcheck.normalise(label), fb)
              for label, fb in check.options}
     assert shown == {"Alpha": "The paper says so.", "Beta": "Right is not this one."}
+
+
+# ---------- definitions outside the chapters (issue 20): no answer in a chapter's source ----------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+
+
+def secrets(item) -> list[str]:
+    """What a definition must keep out of the chapters: feedback, explanation, hint and working."""
+    texts = [getattr(item, name, "") for name in ("explanation", "hint", "worked")]
+    texts += [option.feedback for option in getattr(item, "options", [])]
+    return [t for t in texts if len(t) >= 12]
+
+
+def test_every_chapter_self_check_is_defined_once_and_every_definition_is_shown():
+    defined = selfcheck.definitions(ROOT / "exercises" / "selfchecks")
+    assert len(defined) >= 35
+    selfcheck.check_usage(ROOT)
+
+
+def test_no_chapter_source_holds_an_answer_or_feedback():
+    defined = selfcheck.definitions(ROOT / "exercises" / "selfchecks")
+    leaks = []
+    for path in sorted((ROOT / "book").rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(ROOT)
+        if re.search(r"""["'](Right|Yes)\s*:""", text):
+            leaks.append(f"{rel}: a feedback string starting 'Right:' or 'Yes:'")
+        if re.search(r"selfcheck\.(choice|number|which_source)\(", text):
+            leaks.append(f"{rel}: a self-check defined in the chapter, not in exercises/selfchecks/")
+        flat = re.sub(r"\s+", " ", text)
+        for ident, item in defined.items():
+            leaks += [f"{rel}: text of {ident}: {secret[:60]!r}" for secret in secrets(item)
+                      if re.sub(r"\s+", " ", secret) in flat]
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_leak_test_would_catch_feedback_pasted_into_a_chapter(tmp_path):
+    item = selfcheck.definitions(ROOT / "exercises" / "selfchecks")["military-airbase-reason"]
+    pasted = "```{code-cell} ipython3\nselfcheck.show('x')  # " + item.options[1].feedback + "\n```\n"
+    assert any(secret in pasted for secret in secrets(item))
+
+
+def write_definitions(folder, text: str):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "demo.yml").write_text(text, encoding="utf-8")
+    return folder
+
+
+GOOD = """
+- id: demo-one
+  kind: choice
+  question: Which year?
+  options:
+  - {option: "2013", feedback: "No, earlier."}
+  - {option: "2015", feedback: "Right: the paper says so.", right: true}
+- id: demo-sum
+  kind: number
+  question: How many fewer?
+  facts: {last: paper2016-f901, now: paper2016-f902}
+  answer: last - now
+  tolerance: 1
+  worked: "{last} − {now} = {answer}"
+"""
+
+
+def test_show_renders_a_definition_as_the_same_self_check(tmp_path, monkeypatch):
+    folder = write_definitions(tmp_path / "exercises" / "selfchecks", GOOD)
+    monkeypatch.setattr(selfcheck, "definitions_folder", lambda: folder)
+    shown = selfcheck.show("demo-one")
+    typed = selfcheck.choice("Which year?", {"2013": "No, earlier.", "2015": "Right: the paper says so."}, "2015")
+    assert shown.answer_digest == typed.answer_digest and shown.options == typed.options
+    number = selfcheck.show("demo-sum")
+    from brbook import data
+
+    fall = data.fact_value("paper2016-f901") - data.fact_value("paper2016-f902")
+    assert number.answer_digest == selfcheck.answer_hash(number.salt, str(round(fall)))
+    assert selfcheck.unmask(number.salt, "worked", number.worked).endswith(f"= {selfcheck.figure(fall)}")
+    with pytest.raises(KeyError):
+        selfcheck.show("demo-missing")
+
+
+@pytest.mark.parametrize("broken, message", [
+    (GOOD.replace('feedback: "No, earlier."}', 'feedback: "No, earlier.", right: true}'), "exactly one option"),
+    (GOOD.replace("kind: number", "kind: numeral"), "kind"),
+    (GOOD.replace("answer: last - now", "answer: last - now\n  colour: red"), "colour"),
+    (GOOD.replace("id: demo-one", "id: other-one"), "must start with"),
+    (GOOD.replace("id: demo-sum", "id: demo-one"), "defined twice"),
+])
+def test_a_bad_definition_file_fails(tmp_path, broken, message):
+    folder = write_definitions(tmp_path / "selfchecks", broken)
+    with pytest.raises(ValueError, match=message):
+        selfcheck.definitions(folder)
+
+
+def test_check_usage_fails_on_an_unknown_id_and_on_an_unused_definition(tmp_path):
+    write_definitions(tmp_path / "exercises" / "selfchecks", GOOD)
+    chapter = tmp_path / "book" / "demo" / "index.md"
+    chapter.parent.mkdir(parents=True)
+    chapter.write_text('selfcheck.show("demo-one")\nselfcheck.show("demo-sum")\n', encoding="utf-8")
+    selfcheck.check_usage(tmp_path)
+    chapter.write_text('selfcheck.show("demo-one")\nselfcheck.show("demo-typo")\n', encoding="utf-8")
+    with pytest.raises(ValueError) as error:
+        selfcheck.check_usage(tmp_path)
+    assert "demo-typo: shown in" in str(error.value) and "demo-sum: defined in" in str(error.value)
+
+
+@pytest.mark.parametrize("expression", ["__import__('os').system('true')", "open('x')", "a.b", "[1][0]"])
+def test_expressions_allow_only_arithmetic(expression):
+    with pytest.raises(ValueError):
+        selfcheck._evaluate(expression, {"a": 1})
+
+
+def test_timeline_right_option_is_the_source_that_loses_most_events():
+    """The definition fixes the right option; the data decide it, so a data change must show here."""
+    from brbook import data
+
+    events = data.events()
+    lost = events[events["date_basis"] != "stated"].groupby("source_id").size()
+    item = selfcheck.definitions(ROOT / "exercises" / "selfchecks")["timeline-most-undated"]
+    right = next(option for option in item.options if option.right)
+    assert f"{{lost[{lost.idxmax()}]}}" in right.feedback

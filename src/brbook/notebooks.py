@@ -400,7 +400,9 @@ def class_notebook(root: Path, source: Path):
 def build(root: Path, out: Path) -> list[Path]:
     """Write every class notebook into ``out``; return their paths, in reading order."""
     from brbook.bundle import chapter_sources
+    from brbook.selfcheck import check_usage
 
+    check_usage(root)  # an unused self-check definition fails the build (an unknown id fails its cell)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for n, source in enumerate(chapter_sources(root), start=1):

@@ -220,3 +220,197 @@ def which_source(excerpt_id: str, explanation: str = "") -> SelfCheck:
                               "that date, its subject and its point of view with the passage.")
     text = row["text"] if len(row["text"]) < 400 else row["text"][:397] + "…"
     return choice(f"Which source says this? “{text}”", options, right, explanation)
+
+
+# ---------- definitions kept outside the chapters ----------
+#
+# A chapter's text must not show a self-check's answer or feedback (a student may open the ``.md``
+# source, and JupyterLab shows every cell's source). So each self-check is defined once in
+# ``exercises/selfchecks/<chapter>.yml`` (kept out of the class folder and the student bundle), and the
+# chapter's cell is ``selfcheck.show("<id>")``. The files are validated with pydantic when first read;
+# :func:`check_usage` fails the build on an id a chapter shows but no file defines, or the reverse.
+
+SHOW = re.compile(r"""selfcheck\.show\(\s*["']([a-z0-9-]+)["']""")
+"""A chapter cell that shows a self-check, as :func:`check_usage` finds it."""
+
+
+def _definition_models():
+    """The pydantic models of a definition file (built on first use: pydantic is slow to import)."""
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
+
+    ident = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)+$")]
+    text = Annotated[str, Field(min_length=1)]
+
+    class Base(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+        id: ident
+
+    class Option(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+        option: text
+        feedback: str = ""
+        right: bool = False
+
+    class Choice(Base):
+        """``choice``: see :func:`choice`. With values passed to :func:`show`, texts are format templates."""
+        kind: Literal["choice"]
+        question: text
+        options: list[Option] = Field(min_length=2)
+        explanation: str = ""
+
+        @model_validator(mode="after")
+        def _one_right_option(self):
+            if sum(o.right for o in self.options) != 1:
+                raise ValueError(f"{self.id}: exactly one option must have `right: true`")
+            if len({o.option for o in self.options}) != len(self.options):
+                raise ValueError(f"{self.id}: two options are the same")
+            return self
+
+    class Number(Base):
+        """``number``: see :func:`number`. ``answer`` and ``values`` are arithmetic over the named facts."""
+        kind: Literal["number"]
+        question: text
+        facts: dict[Annotated[str, Field(pattern=r"^[a-z_]+$")],
+                    Annotated[str, Field(pattern=r"^[a-z0-9_]+-f\d{3}$")]] = {}
+        values: dict[Annotated[str, Field(pattern=r"^[a-z_]+$")], text] = {}
+        answer: text
+        tolerance: int | float = Field(gt=0)  # kept as typed: the page shows 1, not 1.0
+        unit: str = ""
+        hint: str = ""
+        worked: str = ""
+        explanation: str = ""
+
+    class WhichSource(Base):
+        """``which_source``: "Which source says this?" for one excerpt (:func:`which_source`)."""
+        kind: Literal["which_source"]
+        excerpt: Annotated[str, Field(pattern=r"^[a-z0-9_]+-x\d{3}$")]
+        explanation: str = ""
+
+    definition = Annotated[Choice | Number | WhichSource, Field(discriminator="kind")]
+
+    class File(RootModel[list[definition]]):
+        pass
+
+    return File
+
+
+def definitions_folder():
+    """``exercises/selfchecks/`` in the repository (never copied to the class folder or the bundle)."""
+    from brbook.layout import ROOT
+
+    return ROOT / "exercises" / "selfchecks"
+
+
+_loaded: dict[str, object] = {}
+
+
+def definitions(folder=None) -> dict[str, object]:
+    """Every self-check definition, by id, validated; a bad file, a duplicate or a misplaced id raises."""
+    from pathlib import Path
+
+    import yaml
+
+    folder = Path(folder) if folder is not None else definitions_folder()
+    if folder in _loaded:
+        return _loaded[folder]
+    model = _definition_models()
+    found: dict[str, object] = {}
+    for path in sorted(folder.glob("*.yml")):
+        try:
+            items = model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or []).root
+        except Exception as error:
+            raise ValueError(f"{path}: {error}") from error
+        for item in items:
+            if not item.id.startswith(path.stem + "-"):
+                raise ValueError(f"{path}: the id {item.id!r} must start with {path.stem + '-'!r}")
+            if item.id in found:
+                raise ValueError(f"{path}: the id {item.id!r} is defined twice")
+            found[item.id] = item
+    _loaded[folder] = found
+    return found
+
+
+def _evaluate(expression: str, names: Mapping[str, object]):
+    """Arithmetic (``+ - * /``, ``round``, ``len``, ``abs``) over named values; nothing else runs."""
+    import ast
+    import operator
+
+    binary = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+    calls = {"round": round, "len": len, "abs": abs}
+
+    def walk(node):
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in names:
+            return names[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in binary:
+            return binary[type(node.op)](walk(node.left), walk(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -walk(node.operand)
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in calls
+                and not node.keywords):
+            return calls[node.func.id](*(walk(arg) for arg in node.args))
+        raise ValueError(f"not allowed in a self-check expression: {ast.unparse(node)!r} in {expression!r}")
+
+    return walk(ast.parse(expression, mode="eval"))
+
+
+def _shown(value) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return figure(value) if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
+
+
+def show(ident: str, **values) -> SelfCheck:
+    """The self-check defined under ``ident`` in ``exercises/selfchecks/``, rendered for the page.
+
+    Args:
+        ident: its id, e.g. ``"military-airbase-reason"``; an unknown id raises ``KeyError``.
+        values: figures the chapter computed from the data (a count, a list of names). A choice's
+            question, labels, feedback and explanation are then format templates over them; a number's
+            ``answer`` and ``values`` may name them, and its ``worked`` template always may.
+    """
+    found = definitions()
+    if ident not in found:
+        raise KeyError(f"no self-check {ident!r} in {definitions_folder()}")
+    item = found[ident]
+    if item.kind == "which_source":
+        return which_source(item.excerpt, item.explanation)
+    if item.kind == "choice":
+        def fill(text: str) -> str:
+            return text.format(**values) if values else text
+        right = next(o.option for o in item.options if o.right)
+        return choice(fill(item.question), {fill(o.option): fill(o.feedback) for o in item.options},
+                      fill(right), fill(item.explanation))
+    names: dict[str, object] = {name: book_data.fact_value(fact) for name, fact in item.facts.items()}
+    names.update(values)
+    for name, expression in item.values.items():
+        names[name] = _evaluate(expression, names)
+    names["answer"] = _evaluate(item.answer, names)
+    work = "Worked: " + item.worked.format(**{k: _shown(v) for k, v in names.items()}) if item.worked else ""
+    return number(item.question, names["answer"], item.tolerance, unit=item.unit, hint=item.hint,
+                  explanation=item.explanation, worked=work)
+
+
+def check_usage(root) -> None:
+    """Fail (``ValueError``) when a chapter shows an undefined self-check or a definition is shown nowhere."""
+    from pathlib import Path
+
+    root = Path(root)
+    defined = set(definitions(root / "exercises" / "selfchecks"))
+    shown: dict[str, list[str]] = {}
+    for path in sorted((root / "book").rglob("*.md")):
+        for ident in SHOW.findall(path.read_text(encoding="utf-8")):
+            shown.setdefault(ident, []).append(str(path.relative_to(root)))
+    problems = [f"{ident}: shown in {', '.join(where)} but defined in no file of exercises/selfchecks/"
+                for ident, where in sorted(shown.items()) if ident not in defined]
+    problems += [f"{ident}: defined in exercises/selfchecks/ but shown by no chapter"
+                 for ident in sorted(defined - set(shown))]
+    problems += [f"{ident}: shown more than once ({', '.join(where)})"
+                 for ident, where in sorted(shown.items()) if len(where) > 1]
+    if problems:
+        raise ValueError("self-check definitions and chapters disagree:\n" + "\n".join(problems))
