@@ -8,6 +8,7 @@ its first view with a note saying so: it never pretends to compute.
 from __future__ import annotations
 
 import html
+import re
 
 import ipywidgets as w
 import pandas as pd
@@ -268,7 +269,7 @@ class LiveChart(w.VBox):
         self.figure = figure
         self.spec = copy.deepcopy(figure.spec)
         self.drawing = w.HTML()
-        self.controls = [self._control(p) for p in self._params(self.spec)]
+        self.controls = self._controls(self._params(self.spec))
         caption = w.HTML(f"<p><em>{html.escape(figure.description)}</em> {html.escape(figure.source_line)}</p>")
         super().__init__([*[c for c in self.controls if c is not None], self.drawing, caption])
         self.add_class("brbook-live-chart")
@@ -281,6 +282,35 @@ class LiveChart(w.VBox):
             for sub in spec.get(key) or []:
                 found += LiveChart._params(sub)
         return [p for p in found if p.get("bind") and "input" in p["bind"]]
+
+    def _controls(self, params: list[dict]) -> list:
+        """One control per bound parameter; a ``from_<x>``/``to_<x>`` pair of sliders becomes one range slider.
+
+        The book's page shows two sliders (a brush does not work by touch); in a kernel one two-handled
+        slider sets both ends at once, and the chart is drawn again for the interval.
+        """
+        by_name = {p["name"]: p for p in params}
+        paired = {p["name"]: by_name.get("to_" + p["name"][5:]) for p in params if p["name"].startswith("from_")}
+        paired = {k: v for k, v in paired.items()
+                  if v is not None and by_name[k]["bind"]["input"] == v["bind"]["input"] == "range"}
+        partners = {v["name"] for v in paired.values()}
+        return [self._interval(p, paired[p["name"]]) if p["name"] in paired else self._control(p)
+                for p in params if p["name"] not in partners]
+
+    def _interval(self, first: dict, last: dict) -> w.IntRangeSlider:
+        bind = first["bind"]
+        label = re.sub(r"^from\s+", "", (bind.get("name") or first["name"][5:]).strip(), flags=re.I)
+        control = w.IntRangeSlider(value=(first.get("value", bind["min"]), last.get("value", bind["max"])),
+                                   min=bind["min"], max=bind["max"], step=bind.get("step", 1),
+                                   description=label[:1].upper() + label[1:] + "s", continuous_update=False,
+                                   style={"description_width": "initial"}, layout=w.Layout(width="420px"))
+
+        def changed(change):
+            first["value"], last["value"] = change["new"]
+            self.draw()
+
+        control.observe(changed, names="value")
+        return control
 
     def _control(self, param: dict):
         bind = param["bind"]
