@@ -224,3 +224,21 @@ def test_topic_comparison_shows_one_topic_with_every_source_that_speaks(site_pag
         assert [speaking.nth(k).get_attribute("data-source") for k in range(speaking.count())] == expected
         assert view.locator(".compare-count").inner_text().startswith(f"{len(expected)} of 5")
         assert log["errors"] == []
+
+
+@pytest.mark.parametrize("path", ["book/military/index.html"])
+def test_save_image_downloads_the_drawn_chart_as_svg_and_png(site_page, path):
+    with site_page(path) as (page, log):
+        figure = page.locator("figure.brbook-chart").first
+        stem = figure.locator("a.chart-csv").get_attribute("download").removesuffix(".csv")
+        for fmt, magic in (("svg", b"<svg"), ("png", b"\x89PNG")):
+            with page.expect_download() as info:
+                figure.locator(f"button.chart-save[data-format={fmt}]").click()
+            download = info.value
+            assert download.suggested_filename == f"{stem}.{fmt}"
+            body = Path(download.path()).read_bytes()
+            assert body.startswith(magic), f"{fmt}: {body[:20]!r}"
+            if fmt == "svg":  # the drawing itself, with its title, on a white background
+                text = body.decode("utf-8")
+                assert "<text" in text and 'fill="white"' in text.replace("#ffffff", "white").lower()
+        assert log["errors"] == [] and log["outside"] == []

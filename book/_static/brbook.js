@@ -36,6 +36,7 @@
             tapTooltips(el);
             el.dataset.rendered = "true";
             el.vegaView = result.view;
+            saveButtons(el, result.view);
           });
         }));
       })
@@ -53,6 +54,36 @@
         target.dispatchEvent(new Move(type, { bubbles: true, cancelable: true, clientX: event.clientX,
                                               clientY: event.clientY, pointerType: "mouse" }));
       });
+    });
+  }
+
+  /* "Save image" as SVG or PNG, beside the chart's CSV link: drawn by the page's own Vega on a white
+   * background (the saved picture reads the same whatever the page's theme), named after the CSV. */
+  function saveButtons(el, view) {
+    var row = el.parentNode.querySelector(".chart-downloads");
+    if (!row) { return; }
+    var link = row.querySelector("a.chart-csv");
+    var stem = link ? link.getAttribute("download").replace(/\.csv$/, "") : "chart";
+    ["svg", "png"].forEach(function (format) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "chart-save";
+      button.dataset.format = format;
+      button.textContent = "Save image (" + format.toUpperCase() + ")";
+      button.addEventListener("click", function () {
+        var background = view.background();
+        view.background("white");
+        view.toImageURL(format, format === "png" ? 2 : 1).then(function (url) {
+          var a = document.createElement("a");
+          a.href = url;
+          a.download = stem + "." + format;
+          document.body.appendChild(a);
+          a.click();
+          a.remove();
+        }).finally(function () { view.background(background).run(); });
+      });
+      row.appendChild(document.createTextNode(" "));
+      row.appendChild(button);
     });
   }
 

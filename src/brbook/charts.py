@@ -12,8 +12,10 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import sys
 import textwrap
+from urllib.parse import quote as url_quote
 from collections.abc import Iterable, Sequence
 from itertools import count
 
@@ -123,15 +125,36 @@ def _wrapped_title(title) -> dict:
     return title
 
 
+PROVENANCE = ["source_id", "source", "section", "quote"]
+"""The columns every chart's CSV download ends with: whose row it is, where, and in whose words."""
+
+
+def download_rows(frame: pd.DataFrame, columns: Sequence[str], *, quote: str = "quote") -> pd.DataFrame:
+    """The rows a chart draws, as a reader downloads them: ``columns`` then :data:`PROVENANCE`.
+
+    ``frame`` holds one row per drawn row with the table's own ``source_id``, ``section`` and quoted
+    words (column ``quote``); a row whose table records no section gets an empty one.
+    """
+    rows = frame.assign(source=frame["source_id"].map(book_data.cite),
+                        quote=frame[quote]).reindex(columns=[*columns, *PROVENANCE], fill_value="")
+    return rows.fillna("").reset_index(drop=True)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80] or "chart"
+
+
 class Figure:
     """A chart with its caption, source line and text alternative, ready to display.
 
     In the book it renders as ``<figure class="brbook-chart">`` holding the
-    Vega-Lite spec; in JupyterLab it also offers the Vega-Lite MIME type.
+    Vega-Lite spec; in JupyterLab it also offers the Vega-Lite MIME type. Under the chart a
+    reader downloads the rows it draws (``download``, see :func:`download_rows`) as CSV, with
+    no script; ``brbook.js`` adds "Save image" buttons (SVG and PNG) once the chart is drawn.
     """
 
     def __init__(self, chart: alt.TopLevelMixin, *, description: str, sources: Sequence[str],
-                 table: pd.DataFrame | None = None):
+                 table: pd.DataFrame | None = None, download: pd.DataFrame | None = None):
         _configure()
         spec = chart.to_dict()
         if not spec.get("title"):
@@ -153,6 +176,9 @@ class Figure:
         self.description = description
         self.sources = list(sources)
         self.table = table
+        if download is not None and not set(PROVENANCE) <= set(download.columns):
+            raise ValueError(f"a chart's download needs the columns {PROVENANCE}")
+        self.download = download
         self.ident = f"chart-{next(_figures)}"
 
     @property
@@ -173,6 +199,23 @@ class Figure:
         body = self.table.to_html(index=False, border=0, classes="brbook-table", escape=True)
         return (f'<details class="chart-table"><summary>Data table behind this chart '
                 f"({len(self.table)} rows)</summary>{body}</details>")
+
+    @property
+    def file_stem(self) -> str:
+        """The downloads' file name: the chart's title as a slug."""
+        return _slug(" ".join(self.spec["title"]["text"]))
+
+    def csv(self) -> str:
+        """The rows the chart draws with their provenance, as CSV text (UTF-8, a header row)."""
+        return self.download.to_csv(index=False, lineterminator="\r\n")
+
+    def _downloads_html(self) -> str:
+        if self.download is None:
+            return ""
+        href = "data:text/csv;charset=utf-8," + url_quote("\ufeff" + self.csv(), safe=",;:()!*/'")
+        return (f'<p class="chart-downloads"><a class="chart-csv" download="{self.file_stem}.csv" href="{href}">'
+                f"Download data (CSV)</a> <span class=\"chart-csv-note\">{len(self.download)} rows, each with "
+                "its source, section and quoted words</span></p>")
 
     def _drawing_html(self, title: str) -> str:
         label = f'{html.escape(str(title))}: {html.escape(self.description)}'
@@ -196,7 +239,7 @@ class Figure:
             f"{self._drawing_html(title)}"
             f'<figcaption id="{self.ident}-cap"><span class="chart-description">{html.escape(self.description)}'
             f'</span> <span class="chart-source">{html.escape(self.source_line)}</span></figcaption>'
-            f"{self._table_html()}</figure>"
+            f"{self._downloads_html()}{self._table_html()}</figure>"
         )
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
@@ -355,7 +398,14 @@ def timeline(events: pd.DataFrame, *, title: str, description: str, height: int 
                  alt.Tooltip("source:N", title="Source"), alt.Tooltip("quote_short:N", title="Quote")],
     ).properties(height=height).add_params(dim, src, first, last)
     return Figure(chart, description=description, sources=sorted(events["source_id"].unique()),
-                  table=frame.drop(columns=["quote_short", "date", "year"]))
+                  table=frame.drop(columns=["quote_short", "date", "year"]), download=_event_rows(events))
+
+
+def _event_rows(events: pd.DataFrame) -> pd.DataFrame:
+    """Events as a chart's CSV gives them: the date as precisely as the source gives it."""
+    rows = events.assign(date=book_data.event_dates(events),
+                         dimension=events["dimension"].astype(str).map(book_data.tag_label))
+    return download_rows(rows, ["event_id", "date", "date_basis", "dimension", "title", "claim"])
 
 
 AUTHOR_SPEAKERS = r"^(?:authors?|representatives) of |^Ryhor Astapenia|^Siarhei Bohdan; Gumer"
@@ -407,7 +457,11 @@ def actors(excerpts: pd.DataFrame, *, title: str, description: str) -> Figure:
         groupby=["actor", "date", "when", "dating", "dated", "source", "excerpt_id", "words"],
     ).properties(height=alt.Step(18))
     table = frame.drop_duplicates("excerpt_id")[["actor", "when", "source", "excerpt_id", "words"]]
-    return Figure(chart, description=description, sources=sorted(quoted["source_id"].unique()), table=table)
+    download = download_rows(quoted.assign(topics=quoted["topics"].str.replace("|", "; ").map(
+        lambda t: "; ".join(book_data.tag_label(x) for x in t.split("; ") if x))),
+        ["excerpt_id", "actor", "when", "topics"], quote="text")
+    return Figure(chart, description=description, sources=sorted(quoted["source_id"].unique()), table=table,
+                  download=download)
 
 
 SERIES_TITLES = {
@@ -477,7 +531,9 @@ def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: s
                  alt.Tooltip("unit:N", title="Unit"), alt.Tooltip("period:N", title="Period"),
                  alt.Tooltip("source:N", title="Source"), alt.Tooltip("fact_id:N", title="Fact id")],
     ).add_params(choice).transform_filter(f"datum.figure == {choice.name}").properties(height=alt.Step(34))
-    return Figure(chart, description=description, sources=sorted(rows["source_id"].unique()), table=frame)
+    download = download_rows(rows, ["fact_id", "figure", "label", "value", "unit", "period"])
+    return Figure(chart, description=description, sources=sorted(rows["source_id"].unique()), table=frame,
+                  download=download)
 
 
 def events_by_year(events: pd.DataFrame, *, title: str, description: str) -> Figure:
@@ -500,7 +556,8 @@ def events_by_year(events: pd.DataFrame, *, title: str, description: str) -> Fig
                  alt.Tooltip("source:N", title="Source")],
     ).add_params(first, stated).transform_filter(f"datum.year >= {first.name}").transform_filter(
         f"!{stated.name} || datum.stated")
-    return Figure(chart, description=description, sources=sorted(events["source_id"].unique()), table=frame)
+    return Figure(chart, description=description, sources=sorted(events["source_id"].unique()), table=frame,
+                  download=_event_rows(events))
 
 
 ROLE_COLOURS = ["#0072B2", "#56B4E9", "#6A3D9A", "#E69F00", "#B8860B", "#888888", "#CC79A7", "#D55E00",
@@ -556,4 +613,6 @@ def who_wrote(links: pd.DataFrame, *, title: str, description: str) -> Figure:
         f"!{shared.name} || datum.n_sources > 1").properties(height=alt.Step(16))
     table = cells.sort_values(["n_sources", "name", "source_order"], ascending=[False, True, True])[
         ["name", "printed", "source", "roles", "evidence", "note"]]
-    return Figure(chart, description=description, sources=source_sort, table=table)
+    download = download_rows(named.assign(section=named["location"]),
+                             ["name", "kind", "role", "as_printed"], quote="evidence")
+    return Figure(chart, description=description, sources=source_sort, table=table, download=download)
