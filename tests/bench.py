@@ -4,7 +4,8 @@ Book: the cold build with pages executed on every core (`make book`) against the
 Book executing them one after another (`make book EXECUTE_JOBS=0`), with a byte-for-byte comparison of the
 two sites; the warm rebuild after editing one chapter; each page's execution time, alone and beside
 another kernel; the suite's wall time (`make test` from an empty `_build`, with `--suite`). Site:
-transfer size of every page with all it loads, time until every chart of the heaviest page is drawn.
+bytes of every page with all it loads, gzip-compressed and not; time until every chart of the heaviest chart
+page is drawn over Chromium's "Fast 3G" emulation.
 Grading: submissions per second for `brbook grade --jobs 2` against one fresh Jupyter kernel per
 submission (nbclient), on generated submissions of the military exercise.
 """
@@ -16,6 +17,7 @@ import copy
 import functools
 import gzip
 import http.server
+import io
 import json
 import random
 import re
@@ -117,17 +119,15 @@ def suite() -> float:
     return _run(["make", "test"])
 
 
-def _serve() -> tuple[http.server.ThreadingHTTPServer, str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+# ---------- page weight (issue 19): what Chromium requests for each page, as a static host sends it ----------
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
-
-
-COMPRESSIBLE = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map", ".ipynb"}
+COMPRESSIBLE = {".html", ".js", ".css", ".json", ".svg", ".txt", ".map", ".ipynb", ".csv"}
+CHART_BUDGET, TEXT_BUDGET, RAW_BUDGET = 500_000, 250_000, 2_000_000
+"""Bytes, gzip-compressed for a page with charts and for a text page, and uncompressed for any page."""
+FAST_3G = {"offline": False, "latency": 562.5, "downloadThroughput": 1_600_000 / 8 * 0.9,
+           "uploadThroughput": 750_000 / 8 * 0.9}
+"""Chromium DevTools' "Fast 3G" preset (latency in ms, throughput in bytes per second)."""
+FAST_3G_SECONDS = 6.0
 
 
 def _wire_size(path: Path) -> int:
@@ -136,38 +136,93 @@ def _wire_size(path: Path) -> int:
     return len(gzip.compress(data, 6)) if path.suffix in COMPRESSIBLE else len(data)
 
 
+def serve_gzip(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """A folder served on a free localhost port, text gzip-compressed when the browser accepts it, as a
+    static host does (so that a throttled connection carries the bytes a student's would)."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def send_head(self):
+            path = Path(self.translate_path(self.path))
+            if (path.is_file() and path.suffix in COMPRESSIBLE
+                    and "gzip" in self.headers.get("Accept-Encoding", "")):
+                body = gzip.compress(path.read_bytes(), 6)
+                self.send_response(200)
+                self.send_header("Content-Type", self.guess_type(str(path)))
+                self.send_header("Content-Encoding", "gzip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                return io.BytesIO(body)
+            return super().send_head()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def site_pages(html: Path = HTML) -> list[str]:
+    """Every page of a built site (theme fragments that Sphinx copies into _static are not pages)."""
+    return sorted(str(p.relative_to(html)) for p in html.rglob("*.html") if "_static" not in p.relative_to(html).parts)
+
+
+def has_charts(html: Path, page: str) -> bool:
+    return 'class="vega-chart' in (html / page).read_text(encoding="utf-8")
+
+
+def requested_files(browser, url: str, page: str, html: Path = HTML) -> list[Path]:
+    """The site's files Chromium requests to show a page, its charts and self-checks drawn and the network idle,
+    in a fresh context (an empty cache)."""
+    context = browser.new_context()
+    tab = context.new_page()
+    requested: set[str] = set()
+    tab.on("request", lambda r: requested.add(r.url))
+    tab.goto(f"{url}/{page}", wait_until="load")
+    if tab.locator(".vega-chart").count():
+        tab.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'", timeout=30000)
+    if tab.locator(".self-check").count():
+        tab.wait_for_function("document.documentElement.dataset.selfChecksReady === 'true'", timeout=30000)
+    tab.wait_for_load_state("networkidle")
+    context.close()
+    files = {html / unquote(urlparse(u).path).lstrip("/") for u in requested if u.startswith(url)}
+    return sorted(f for f in files if f.is_file())
+
+
+def weight(files: list[Path]) -> tuple[int, int]:
+    """(uncompressed, gzip-compressed) bytes of a page's files."""
+    return sum(f.stat().st_size for f in files), sum(_wire_size(f) for f in files)
+
+
+def fast_3g_seconds(browser, url: str, page: str) -> float:
+    """Seconds from navigation until every chart of a page is drawn, over Chromium's "Fast 3G" emulation
+    (an empty cache, text gzip-compressed by the server)."""
+    context = browser.new_context()
+    tab = context.new_page()
+    cdp = context.new_cdp_session(tab)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    cdp.send("Network.emulateNetworkConditions", FAST_3G)
+    started = time.perf_counter()
+    tab.goto(f"{url}/{page}", wait_until="commit", timeout=120000)
+    tab.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'", timeout=120000)
+    seconds = time.perf_counter() - started
+    context.close()
+    return seconds
+
+
 def page_weights() -> tuple[dict[str, tuple[int, int]], tuple[str, float]]:
-    """Bytes transferred by each page with everything it loads; chart drawing time of the heaviest."""
+    """Bytes each page loads with everything it requests; Fast-3G chart drawing time of the heaviest chart page."""
     from playwright.sync_api import sync_playwright
 
-    server, url = _serve()
-    sizes: dict[str, tuple[int, int]] = {}
-    pages = sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html") if "_static" not in p.parts)
+    server, url = serve_gzip(HTML)
+    pages = site_pages()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
-        for path in pages:
-            context = browser.new_context()
-            page = context.new_page()
-            requested: set[str] = set()
-            page.on("request", lambda r, seen=requested: seen.add(r.url))
-            page.goto(f"{url}/{path}", wait_until="networkidle")
-            if page.locator(".vega-chart").count():
-                page.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'")
-            files = {HTML / unquote(urlparse(u).path).lstrip("/") for u in requested if u.startswith(url)}
-            files = [f for f in files if f.is_file()]
-            sizes[path] = (sum(f.stat().st_size for f in files), sum(_wire_size(f) for f in files))
-            context.close()
-        heaviest = max((p for p in pages if "vega-chart" in (HTML / p).read_text(encoding="utf-8")),
-                       key=lambda p: (HTML / p).read_text(encoding="utf-8").count("vega-chart"), default=None)
-        drawn = float("nan")
-        if heaviest:
-            context = browser.new_context()
-            page = context.new_page()
-            started = time.perf_counter()
-            page.goto(f"{url}/{heaviest}", wait_until="domcontentloaded")
-            page.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'", timeout=30000)
-            drawn = time.perf_counter() - started
-            context.close()
+        sizes = {page: weight(requested_files(browser, url, page)) for page in pages}
+        charted = [page for page in pages if has_charts(HTML, page)]
+        heaviest = max(charted, key=lambda page: sizes[page][1], default=None)
+        drawn = fast_3g_seconds(browser, url, heaviest) if heaviest else float("nan")
         browser.close()
     server.shutdown()
     return sizes, (heaviest or "-", drawn)
@@ -244,9 +299,12 @@ def main() -> None:
     if not args.skip_site:
         sizes, (heaviest, drawn) = page_weights()
         for path, (raw, wire) in sorted(sizes.items(), key=lambda kv: -kv[1][1]):
-            print(f"page {path}: {wire / 1e6:.2f} MB transferred gzip-compressed, {raw / 1e6:.2f} MB uncompressed, "
-                  "with everything it loads (target <= 1.5 MB)")
-        print(f"charts drawn on the heaviest chart page ({heaviest}): {drawn:.2f} s (target <= 1 s)")
+            charts = has_charts(HTML, path)
+            print(f"page {path} ({'charts' if charts else 'text'}): {wire / 1e3:.0f} KB gzip-compressed "
+                  f"(target <= {(CHART_BUDGET if charts else TEXT_BUDGET) / 1e3:.0f} KB), {raw / 1e3:.0f} KB "
+                  f"uncompressed (target <= {RAW_BUDGET / 1e3:.0f} KB), with everything it loads")
+        print(f"charts drawn on the heaviest chart page ({heaviest}) over Chromium's Fast 3G: {drawn:.1f} s "
+              f"(target <= {FAST_3G_SECONDS:.0f} s)")
     if not args.skip_grading:
         rates = grading_rates(args.submissions, args.baseline, args.exercise)
         print(f"grading: brbook grade --jobs 2: {rates['brbook']:.1f} submissions/s on {args.submissions}; "

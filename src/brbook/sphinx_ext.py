@@ -9,13 +9,53 @@
   which is not a list item: screen readers and axe-core reject it. Entries become list items.
 - Every page's footer names the book's version, its build date and its licences
   (``brbook.edition``), and every downloadable notebook records the version in its metadata.
+- Light pages (issue 19): the theme's 1.5 MB Font Awesome script is dropped and its icons drawn from a
+  small stylesheet (``brbook.icons``); the search index and Sphinx's search code load only on the search
+  page (the theme loads them on every page for a search-as-you-type mode the book leaves off). The theme
+  writes both into its layout, so they are taken out of each rendered page here.
+- Search that knows the names: every page that names a glossary entry (``data/glossary.csv``) in any
+  spelling is indexed under all its spellings (a node the search index reads and no writer shows), and
+  the search page shows the sentence that matches, in any spelling, not the page's table of contents.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
+import json
+import re
 from pathlib import Path
 
+from docutils import nodes
 from sphinx.application import Sphinx
+
+SEARCH_JS = "brbook-search.js"
+_FONTAWESOME = re.compile(r'[ \t]*<script[^>]*src="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\n?')
+_SEARCH_SCRIPTS = re.compile(r'[ \t]*<script[^>]*src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
+                             r'searchindex\.js)[^"]*"[^>]*></script>\n?')
+
+
+_VEGA_SPEC = re.compile(r'(<script type="application/json" class="vega-spec")(>)(.*?)(</script>)', re.S)
+
+
+def vega_at_build(body: str) -> str:
+    """Every chart's Vega-Lite spec in a page body compiled to Vega (``vl_convert``, the Vega-Lite version the
+    site vendors), so that the browser needs Vega and vega-embed but not the Vega-Lite compiler."""
+    import vl_convert
+
+    def compile_one(match: re.Match) -> str:
+        spec = json.loads(match.group(3))
+        if "vega-lite" not in spec.get("$schema", ""):
+            return match.group(0)
+        vega = vl_convert.vegalite_to_vega(spec, vl_version=VEGA_LITE_VERSION)
+        text = json.dumps(vega, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+        return f'{match.group(1)} data-grammar="vega"{match.group(2)}{text}{match.group(4)}'
+
+    return _VEGA_SPEC.sub(compile_one, body)
+
+
+VEGA_LITE_VERSION = "6.4"
+"""The Vega-Lite release vendored under vendor/ (package-lock.json: vega-lite 6.4.1, with vega 6.2.0)."""
 
 
 def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -23,17 +63,30 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
     seen = set()
     for script in context.get("script_files", []):
         filename = getattr(script, "filename", script)
-        body = (getattr(script, "attributes", {}) or {}).get("body", "")
+        attributes = getattr(script, "attributes", {}) or {}
+        body = attributes.get("body", "")
         if (filename and "thebe" in str(filename)) or "THEBE_JS_URL" in body:
             continue
+        if attributes.get("type") == "application/vnd.jupyter.widget-state+json":
+            continue  # saved ipywidgets state: the book shows widgets' static HTML and loads no widget manager
         key = (filename, body)
         if key in seen:
             continue
         seen.add(key)
         scripts.append(script)
     context["script_files"] = scripts
+    context["css_files"] = [css for css in context.get("css_files", [])
+                            if "thebe" not in str(getattr(css, "filename", css))]
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        if app.config.brbook_vega_at_build:
+            context["body"] = vega_at_build(context["body"])
+
+
+def _search_page_script(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """The search page, and only it, loads the result summaries (after searchtools.js: deferred)."""
+    if pagename == "search":
+        app.add_js_file(SEARCH_JS, defer="defer")
 
 
 def _stamp_footer(app: Sphinx, config) -> None:
@@ -80,8 +133,166 @@ def wheel_name(version: str) -> str:
     return f"brbook-{version}-py3-none-any.whl"
 
 
+def lighten(html: str, pagename: str) -> str:
+    """A rendered page without the Font Awesome script, and without the search code but on the search page."""
+    html = _FONTAWESOME.sub("", html)
+    return html if pagename == "search" else _SEARCH_SCRIPTS.sub("", html)
+
+
+def _lighten_pages(app: Sphinx) -> None:
+    """Wrap the HTML builder's template rendering (Sphinx has no event after a page is rendered) and write
+    the icon and search stylesheets and scripts into the site's ``_static``."""
+    if app.builder.format != "html":
+        return
+    from brbook import icons
+
+    render = app.builder.templates.render
+
+    def render_light(template: str, context: dict) -> str:
+        return lighten(render(template, context), context.get("pagename", ""))
+
+    app.builder.templates.render = render_light
+    static = Path(app.outdir) / "_static"
+    icons.write(static)
+    app.add_css_file(icons.FILENAME, priority=900)
+    (static / SEARCH_JS).write_text(search_script(name_groups(Path(app.srcdir) / "data" / "glossary.csv")),
+                                    encoding="utf-8")
+
+
+# ---------- search that knows the names ----------
+
+class search_terms(nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
+    """Other spellings of names a page uses: read by the search index, shown by no writer."""
+
+
+def _skip(self, node) -> None:
+    raise nodes.SkipNode
+
+
+def name_groups(glossary: Path) -> list[list[str]]:
+    """Each glossary entry's spellings: its term, then its variants (the ``|``-separated column)."""
+    if not glossary.exists():
+        return []
+    with glossary.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    groups = []
+    for row in rows:
+        names = [row["term"].strip()] + [v.strip() for v in (row.get("variants") or "").split("|")]
+        names = list(dict.fromkeys(n for n in names if n))
+        if len(names) > 1:
+            groups.append(names)
+    return groups
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_groups(glossary: Path, mtime: float) -> list[list[str]]:
+    return name_groups(glossary)
+
+
+def _names_pattern(name: str) -> re.Pattern:
+    return re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
+
+
+def _index_spellings(app: Sphinx, doctree, docname: str) -> None:
+    """Give a page that names a glossary entry in one spelling every other spelling, for the search index."""
+    if app.builder.format != "html":
+        return
+    glossary = Path(app.srcdir) / "data" / "glossary.csv"
+    text = doctree.astext()
+    extra = []  # every spelling, even one the page has: the index may have glued it to the next word
+    for group in _cached_groups(glossary, glossary.stat().st_mtime if glossary.exists() else 0):
+        if any(_names_pattern(name).search(text) for name in group):
+            extra.extend(group)
+    if extra:
+        doctree += search_terms("", nodes.Text(" ".join(extra)))
+
+
+def search_script(groups: list[list[str]]) -> str:
+    """The search page's script: result summaries that show the matching sentence, found in any spelling."""
+    return _SEARCH_JS.replace("GROUPS", json.dumps(groups, ensure_ascii=False))
+
+
+_SEARCH_JS = r"""/* brbook-search.js (written by brbook.sphinx_ext): the search page shows, under each result, the
+ * sentence that matches the query, in whichever spelling of a name the page uses (data/glossary.csv). */
+(function () {
+  "use strict";
+  var groups = GROUPS;
+  var SKIP = ".headerlink, script, style, nav, .bd-toc, .bd-header-article, .header-article, .bd-sidebar-secondary, " +
+             ".prev-next-area, .bd-footer-article, footer, .cell_input";
+
+  function lower(s) { return s.toLowerCase(); }
+  function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+
+  /* Words to look for: each query stem, then every spelling of a glossary entry the stem names. */
+  function candidates(keywords) {
+    var words = [];
+    keywords.forEach(function (k) { words.push(lower(k)); });
+    keywords.forEach(function (k) {
+      var stem = lower(k);
+      groups.forEach(function (names) {
+        var hit = names.some(function (n) {
+          return lower(n).split(/[^\wЀ-ӿ]+/).some(function (w) { return w && w.indexOf(stem) === 0; });
+        });
+        if (hit) names.forEach(function (n) { words.push(lower(n)); });
+      });
+    });
+    return words.filter(function (w, i) { return w && words.indexOf(w) === i; });
+  }
+
+  function blocks(htmlString, anchor) {
+    var doc = new DOMParser().parseFromString(htmlString, "text/html");
+    var main = (anchor && doc.querySelector('[role="main"] ' + anchor)) || doc.querySelector('[role="main"]');
+    if (!main) return [];
+    Array.prototype.forEach.call(main.querySelectorAll(SKIP), function (el) { el.remove(); });
+    var found = main.querySelectorAll("p, li, dd, dt, td, th, blockquote, figcaption, h1, h2, h3, h4");
+    return Array.prototype.map.call(found, function (el) {
+      return el.textContent.replace(/\s+/g, " ").trim();
+    }).filter(Boolean);
+  }
+
+  function sentenceAround(text, at) {
+    var start = 0, end = text.length, re = /[.!?]["”’)]?\s+(?=["“‘(]?[A-Z0-9Ѐ-ӿ])/g, m;
+    while ((m = re.exec(text))) {
+      var cut = m.index + m[0].length;
+      if (cut <= at) start = cut; else { end = m.index + m[0].length; break; }
+    }
+    return [start, end];
+  }
+
+  Search.makeSearchSummary = function (htmlText, keywords, anchor) {
+    var texts = blocks(htmlText, anchor), words = candidates(Array.from(keywords));
+    for (var w = 0; w < words.length; w++) {
+      var re = new RegExp("(^|[^\\w\u0400-\u04ff])(" + escapeRe(words[w]) + "[\\w\u0400-\u04ff'\u2019-]*)", "i");
+      for (var b = 0; b < texts.length; b++) {
+        var m = re.exec(texts[b]);
+        if (!m) continue;
+        var at = m.index + m[1].length, span = sentenceAround(texts[b], at);
+        var start = Math.max(span[0], at - 200), end = Math.min(span[1], at + m[2].length + 200);
+        var summary = document.createElement("p"), mark = document.createElement("mark");
+        summary.classList.add("context", "brbook-match");
+        mark.textContent = texts[b].slice(at, at + m[2].length);
+        summary.append((start > span[0] ? "…" : "") + texts[b].slice(start, at), mark,
+                       texts[b].slice(at + m[2].length, end).trimEnd() + (end < span[1] ? "…" : ""));
+        return summary;
+      }
+    }
+    var first = document.createElement("p");  /* matched in a title only: the page's first sentence */
+    first.classList.add("context");
+    var text = texts.filter(function (t) { return t.length > 60; })[0] || "";
+    first.textContent = text.slice(0, sentenceAround(text, 0)[1]).slice(0, 300).trim();
+    return first;
+  };
+})();
+"""
+
+
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("brbook_vega_at_build", False, "html", bool)
     app.connect("config-inited", _stamp_footer)
+    app.connect("builder-inited", _lighten_pages)
+    app.add_node(search_terms, **{writer: (_skip, None) for writer in ("html", "latex", "text", "man", "texinfo")})
+    app.connect("doctree-resolved", _index_spellings)
+    app.connect("html-page-context", _search_page_script)
     app.connect("html-page-context", _clean_page, priority=900)
     app.connect("build-finished", _write_chapter_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,68 @@
+"""Light pages (issue 19): every built page, with everything Chromium requests to show it, within budget.
+
+Budgets, as a static host sends the files gzip-compressed: 500 KB for a page with charts, 250 KB for a text
+page; 2.0 MB uncompressed for any page. The Font Awesome script and web fonts are gone (``brbook.icons``
+draws the theme's icons), the search index loads on the search page only and the chart libraries on chart
+pages only. `make bench` prints the same figures and the Fast-3G drawing time (tests/bench.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .bench import CHART_BUDGET, RAW_BUDGET, TEXT_BUDGET, has_charts, requested_files, site_pages, weight
+from .conftest import HTML
+
+pytestmark = pytest.mark.browser
+PAGES = site_pages(HTML) if HTML.exists() else []
+
+
+def test_pages_were_found():
+    assert len(PAGES) >= 15 and any(has_charts(HTML, p) for p in PAGES)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_weight_within_budget(browser, site_url, path):
+    files = requested_files(browser, site_url, path)
+    names = [str(f.relative_to(HTML)) for f in files]
+    raw, wire = weight(files)
+    charts = has_charts(HTML, path)
+    budget = CHART_BUDGET if charts else TEXT_BUDGET
+    heaviest = sorted(names, key=lambda n: -(HTML / n).stat().st_size)[:5]
+    assert wire <= budget, f"{path}: {wire / 1e3:.0f} KB gzip-compressed > {budget / 1e3:.0f} KB ({heaviest})"
+    assert raw <= RAW_BUDGET, f"{path}: {raw / 1e3:.0f} KB uncompressed > {RAW_BUDGET / 1e3:.0f} KB ({heaviest})"
+    assert path in names, f"{path}: the page itself was not counted"
+    assert not [n for n in names if "fontawesome" in n or n.endswith((".woff2", ".woff", ".ttf"))], (
+        f"{path} loads the icon font: {names}")
+    assert ("searchindex.js" in names) == (path == "search.html"), f"{path}: search index loaded or missing"
+    assert any(n.startswith("vendor/vega/") for n in names) == charts, f"{path}: chart libraries {names}"
+
+
+ICONS = """() => Array.from(document.querySelectorAll('[class*="fa-"], .admonition-title')).filter(el => {
+  const box = el.getBoundingClientRect();
+  return box.width > 0 && getComputedStyle(el).visibility !== "hidden";
+}).map(el => {
+  const pseudo = el.classList.contains("admonition-title") ? "::after" : "::before";
+  const style = getComputedStyle(el, pseudo);
+  return {icon: (el.className.baseVal ?? el.className) + pseudo, mask: style.maskImage || style.webkitMaskImage,
+          width: parseFloat(style.width), height: parseFloat(style.height), content: style.content};
+})"""
+
+
+@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
+@pytest.mark.parametrize("path", ["book/military/index.html", "book/exercises.html", "book/reference/glossary.html"])
+def test_every_icon_the_theme_shows_is_drawn(browser, site_url, path, width, height):
+    """Toggle buttons, download, dark-mode switch, search, admonitions: each drawn as an SVG mask, none empty."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.goto(f"{site_url}/{path}", wait_until="networkidle")
+        icons = page.evaluate(ICONS)
+    finally:
+        context.close()
+    shown = " ".join(i["icon"] for i in icons)
+    for icon in ("fa-bars", "fa-download", "theme-switch", "fa-magnifying-glass"):  # toggle, download, mode, search
+        assert icon in shown, f"{path} at {width}px shows no {icon} icon: {shown}"
+    blank = [i for i in icons if not i["mask"].startswith("url(\"data:image/svg+xml") or i["width"] < 5
+             or i["height"] < 5 or i["content"] not in ('""', "none")]
+    assert blank == [], f"{path} at {width}px: icons not drawn: {blank}"
