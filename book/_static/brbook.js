@@ -26,8 +26,13 @@
 
   /* ---------- charts: Vega-Lite specs stored as JSON next to their container ---------- */
   function drawCharts(charts) {
-    return Promise.all([load("vega/vega.min.js"), load("vega-lite/vega-lite.min.js"),
-                        load("vega-embed/vega-embed.min.js")])
+    /* specs compiled to Vega at build time (data-grammar="vega") need no Vega-Lite compiler */
+    var libs = [load("vega/vega.min.js")];
+    if (charts.some(function (el) {
+      return el.parentNode.querySelector("script.vega-spec").dataset.grammar !== "vega";
+    })) { libs.push(load("vega-lite/vega-lite.min.js")); }
+    libs.push(load("vega-embed/vega-embed.min.js"));
+    return Promise.all(libs)
       .then(function () {
         return Promise.all(charts.map(function (el) {
           var spec = JSON.parse(el.parentNode.querySelector("script.vega-spec").textContent);
