@@ -125,11 +125,18 @@ def test_number_self_check_answer_is_not_in_its_box(built_html):
         assert answer not in box.get_text(" ") and f'"{answer}"' not in str(box)
 
 
-def test_widget_explorer_shows_a_labelled_snapshot(built_html):
-    page = soup(CHAPTERS["military"])
-    snapshot = page.select_one("section.widget-snapshot")
-    assert snapshot and "JupyterLab" in snapshot.get_text()
-    assert not page.select('script[type="application/vnd.jupyter.widget-view+json"]')
+def test_each_chapter_carries_an_in_page_explorer_of_its_own_rows(built_html):
+    for chapter, path in CHAPTERS.items():
+        dimension = chapter.replace("-", "_")
+        page = soup(path)
+        explorer = page.select_one('section.brbook-explorer[data-explorer="excerpts"]')
+        assert explorer and "JupyterLab" not in explorer.get_text() and "make lab" not in explorer.get_text()
+        rows = json.loads(explorer.select_one("script.explorer-data").string)["rows"]
+        assert [r["i"] for r in rows] == list(data.excerpts(dimension=dimension)["excerpt_id"])
+        assert page.select_one('script[src$="_static/explorer.js"]')
+        assert not page.select('script[type="application/vnd.jupyter.widget-view+json"]')
+    assert not soup("book/timeline/index.html").select('script[src$="_static/explorer.js"]'), (
+        "a page without an explorer loads no explorer script")
 
 
 @pytest.mark.parametrize("chapter, fact_ids", [
@@ -189,8 +196,7 @@ def test_timeline_spec_holds_every_event_with_bound_filters(built_html):
 
 def test_comparison_page_lists_three_or_more_sources_for_a_topic(built_html):
     page = soup("book/compare/index.html")
-    view = page.select_one("div.topic-comparison")
-    panel = view.select_one('section.compare-panel[data-topic="neutrality"]')
+    panel = page.select_one('section.brbook-compare[data-topic="neutrality"]')
     speaking = [c["data-source"] for c in panel.select("div.compare-column") if c.select("li.excerpt-item")]
     assert len(speaking) >= 3
     order = list(data.sources()["source_id"])
@@ -376,3 +382,19 @@ def test_compare_page_dates_the_series_by_its_span_not_its_first_year(built_html
     metas = {p.get_text() for p in soup("book/compare/index.html").select(".compare-meta")}
     assert any(m.startswith("series of news analyses, 2016–2018:") for m in metas), metas
     assert not any(m.startswith("series of news analyses, 2016-02") for m in metas)
+
+
+def test_the_data_page_serves_every_table_as_the_very_csv_the_book_was_built_from(built_html):
+    page = soup("book/reference/data.html")
+    links = {a["href"].rsplit("/", 1)[-1]: a["href"] for a in page.select("a.download[href$='.csv']")}
+    tables = sorted(p.name for p in data.data_dir().glob("*.csv"))
+    assert sorted(links) == tables
+    for name, href in links.items():
+        served = (HTML / "book/reference" / href).resolve()
+        assert served.read_bytes() == (data.data_dir() / name).read_bytes(), name
+    text = page.get_text(" ")
+    rows = len(data.excerpts())
+    assert f"{rows:,}" in text, "the table of downloads gives each table's row count"
+    for source_id in data.sources()["source_id"]:
+        assert data.cite(source_id) in text, f"the data page cites {source_id}"
+    assert "@misc{" in text, "the data page gives the BibTeX entry for citing the dataset"

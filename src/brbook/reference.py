@@ -25,6 +25,21 @@ def data_dictionary() -> HTML:
     return HTML("".join(blocks))
 
 
+def data_downloads():
+    """Every table of ``data/`` as a download link with its purpose and row count, as MyST Markdown.
+
+    myst-nb parses a Markdown output like the page's own text, so each ``{download}`` role makes
+    Sphinx copy the CSV file into the site: the link serves the very file the book was built from.
+    """
+    from IPython.display import Markdown
+
+    lines = ["| Table | What it holds | Rows |", "|---|---|---|"]
+    for name, schema in schemas().items():
+        rows = len(book_data.read_raw(book_data.data_dir() / name))
+        lines.append(f"| {{download}}`{name} <../../data/{name}>` | {schema.description} | {rows:,} |")
+    return Markdown("\n".join(lines))
+
+
 def source_list() -> HTML:
     """The five sources, each with an anchor ``source-<id>`` that excerpt citations link to."""
     items = []
