@@ -87,7 +87,7 @@ def test_one_search_box_per_page(browser, site_url, path, width, height):
         page = context.new_page()
         page.goto(f"{site_url}/{path}", wait_until="networkidle")
         visible = page.evaluate("""() => Array.from(document.querySelectorAll(
-              '.search-button__button, .search-button-field, input[type=search], form.bd-search'))
+              '.search-button__button, .search-button-field, form.bd-search'))
             .filter(el => !el.closest('dialog') && el.getClientRects().length
                           && getComputedStyle(el).visibility !== 'hidden').map(el => el.className)""")
         assert len(visible) == 1, f"{path} at {width}px shows {len(visible)} search boxes: {visible}"
@@ -111,3 +111,16 @@ def test_every_glossary_spelling_is_grouped():
     lukashenka = group_of("Lukashenka")
     assert lukashenka[0] == "Alyaksandr Lukashenka" and "Lukashenko" in lukashenka
     assert all(len(g) == len(set(g)) > 1 for g in GROUPS)
+
+
+def test_names_in_an_explorers_data_do_not_index_a_page():
+    from docutils import nodes
+
+    from brbook.sphinx_ext import visible_text
+
+    section = nodes.section()
+    section += nodes.paragraph("", "Makei said")
+    section += nodes.raw("", '<div>Lukashenka</div><script class="explorer-data">{"w": "Zapad"}</script>',
+                         format="html")
+    text = visible_text(section)
+    assert "Makei" in text and "Lukashenka" in text and "Zapad" not in text

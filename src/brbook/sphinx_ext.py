@@ -58,6 +58,17 @@ VEGA_LITE_VERSION = "6.4"
 """The Vega-Lite release vendored under vendor/ (package-lock.json: vega-lite 6.4.1, with vega 6.2.0)."""
 
 
+_PER_PAGE_ASSETS = {
+    # file name part -> what in a page body uses it: the extensions Jupyter Book always loads add them to
+    # every page, used or not (sphinx-design's 55 KB stylesheet is used by no page of this book)
+    "sphinx-design": re.compile(r'class="[^"]*\bsd-'),
+    "design-tabs": re.compile(r'class="[^"]*\bsd-tab'),
+    "copybutton": re.compile(r'class="highlight'),
+    "clipboard.min": re.compile(r'class="highlight'),
+    "togglebutton": re.compile(r'class="[^"]*\b(toggle|dropdown|tag_hide-)'),
+}
+
+
 def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     scripts = []
     seen = set()
@@ -75,8 +86,12 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
         seen.add(key)
         scripts.append(script)
     context["script_files"] = scripts
+    body = context.get("body", "")
+    unused = [name for name, used in _PER_PAGE_ASSETS.items() if not used.search(body)]
+    context["script_files"] = [js for js in context["script_files"]
+                               if not any(name in str(getattr(js, "filename", js)) for name in unused)]
     context["css_files"] = [css for css in context.get("css_files", [])
-                            if "thebe" not in str(getattr(css, "filename", css))]
+                            if not any(name in str(getattr(css, "filename", css)) for name in unused + ["thebe"])]
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
         if app.config.brbook_vega_at_build:
@@ -193,12 +208,26 @@ def _names_pattern(name: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
 
 
+def visible_text(doctree) -> str:
+    """A page's text as the search index reads it: raw HTML without its scripts, styles and tags (an
+    explorer's JSON data names people the page itself may not show)."""
+    parts = []
+    for node in doctree.findall(lambda n: isinstance(n, (nodes.Text, nodes.raw))):
+        if isinstance(node, nodes.raw):
+            if "html" in node.get("format", "").split():
+                html = re.sub(r"<(script|style)\b.*?</\1>", " ", node.astext(), flags=re.S | re.I)
+                parts.append(re.sub(r"<[^<]+?>", " ", html))
+        elif not isinstance(node.parent, (nodes.raw, nodes.comment)):
+            parts.append(node.astext())
+    return " ".join(parts)
+
+
 def _index_spellings(app: Sphinx, doctree, docname: str) -> None:
     """Give a page that names a glossary entry in one spelling every other spelling, for the search index."""
     if app.builder.format != "html":
         return
     glossary = Path(app.srcdir) / "data" / "glossary.csv"
-    text = doctree.astext()
+    text = visible_text(doctree)
     extra = []  # every spelling, even one the page has: the index may have glued it to the next word
     for group in _cached_groups(glossary, glossary.stat().st_mtime if glossary.exists() else 0):
         if any(_names_pattern(name).search(text) for name in group):
@@ -245,9 +274,11 @@ _SEARCH_JS = r"""/* brbook-search.js (written by brbook.sphinx_ext): the search 
     if (!main) return [];
     Array.prototype.forEach.call(main.querySelectorAll(SKIP), function (el) { el.remove(); });
     var found = main.querySelectorAll("p, li, dd, dt, td, th, blockquote, figcaption, h1, h2, h3, h4");
-    return Array.prototype.map.call(found, function (el) {
+    var texts = Array.prototype.map.call(found, function (el) {
       return el.textContent.replace(/\s+/g, " ").trim();
     }).filter(Boolean);
+    texts.push(main.textContent.replace(/\s+/g, " ").trim());  /* a name in a table or figure: the whole text */
+    return texts;
   }
 
   function sentenceAround(text, at) {
@@ -267,7 +298,7 @@ _SEARCH_JS = r"""/* brbook-search.js (written by brbook.sphinx_ext): the search 
         var m = re.exec(texts[b]);
         if (!m) continue;
         var at = m.index + m[1].length, span = sentenceAround(texts[b], at);
-        var start = Math.max(span[0], at - 200), end = Math.min(span[1], at + m[2].length + 200);
+        var start = Math.max(span[0], at - 160), end = Math.min(span[1], at + m[2].length + 160);
         var summary = document.createElement("p"), mark = document.createElement("mark");
         summary.classList.add("context", "brbook-match");
         mark.textContent = texts[b].slice(at, at + m[2].length);
@@ -278,7 +309,7 @@ _SEARCH_JS = r"""/* brbook-search.js (written by brbook.sphinx_ext): the search 
     }
     var first = document.createElement("p");  /* matched in a title only: the page's first sentence */
     first.classList.add("context");
-    var text = texts.filter(function (t) { return t.length > 60; })[0] || "";
+    var text = texts.filter(function (t) { return t.length > 60 && !/^Download this/.test(t); })[0] || "";
     first.textContent = text.slice(0, sentenceAround(text, 0)[1]).slice(0, 300).trim();
     return first;
   };
