@@ -92,7 +92,8 @@ BROWSER_ORDER = [
 ]
 BUILT_FIXTURES = {"built_html", "site_url", "site_page", "instructor_html", "instructor_url", "unzipped"}
 """Fixtures that read what `make book`, `make instructor` and `make bundle` build: their tests are marked `built`."""
-GROUPS = {"test_browser.py": "browser", "test_instructor_pages_are_private_and_accessible": "browser",
+GROUPS = {"test_browser.py": "browser", "test_explorer.py": "browser",
+          "test_instructor_pages_are_private_and_accessible": "browser",
           "test_grading.py": "grading", "test_reference_solution_scores_100_and_blank_scores_0": "grading"}
 """Tests one xdist worker runs one after another (by module or by test function). Browser: one Chromium, and
 the tests of a page share its visit. Grading: the module shares one graded class, and two `brbook grade` runs

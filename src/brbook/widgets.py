@@ -1,8 +1,8 @@
 """Live explorers for JupyterLab, built with ipywidgets.
 
 In a running notebook each control re-filters the data through ``brbook.data``.
-The static book has no kernel, so there an explorer shows a still snapshot of
-its first view with a note saying so: it never pretends to compute.
+The static book has no kernel, so there the same display is the in-page explorer of
+:mod:`brbook.explorer`, whose script filters the same rows in the browser.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ import pandas as pd
 
 from brbook import compare as topic_compare
 from brbook import data as book_data
+from brbook import explorer as page_explorer
 from brbook.excerpts import Excerpts
 
 ALL = "All"
 
-STATIC_NOTE = ("This explorer is live in JupyterLab (run <code>make lab</code>): there its controls filter "
-               "the excerpts. The book has no Python kernel, so here you see a still snapshot of its first view.")
+STATIC_NOTE = page_explorer.NO_SCRIPT_NOTE
+"""What the book's explorer says until its script runs (a class notebook shows :data:`LIVE_NOTE` instead)."""
 
 
 LIVE_NOTE = "Run this cell (Shift+Enter) to use the explorer: its controls filter the excerpts."
@@ -36,36 +37,23 @@ def _options(values) -> list[str]:
     return [ALL] + sorted({v for v in values if v})
 
 
-def _snapshot_table(rows: pd.DataFrame, limit: int = 6) -> str:
-    if rows.empty:
-        return "<p>No excerpt matches.</p>"
-    items = "".join(
-        f"<tr><td>{html.escape(book_data.cite(r.source_id))}</td><td>{html.escape(r.speaker)}</td>"
-        f"<td>{html.escape(r.text[:140])}{'…' if len(r.text) > 140 else ''}</td></tr>"
-        for r in rows.head(limit).itertuples())
-    return ("<table class='brbook-table'><thead><tr><th>Source</th><th>Speaker</th><th>Beginning of the excerpt"
-            f"</th></tr></thead><tbody>{items}</tbody></table>")
-
-
 class _Explorer(w.VBox):
-    """Base: a VBox that also offers a static HTML snapshot for the book."""
+    """Base: a VBox whose display also carries the in-page explorer (``text/html``) for the book."""
 
     title = "Explorer"
 
-    def snapshot_html(self) -> str:
+    def page_html(self) -> str:
+        """The same explorer for a page with no kernel (see :mod:`brbook.explorer`)."""
         raise NotImplementedError
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/html"] = (
-            f'<section class="widget-snapshot" aria-label="{html.escape(self.title)} (snapshot)">'
-            f"<p class='widget-snapshot-title'><strong>{html.escape(self.title)}</strong></p>"
-            f"<p class='widget-static-note'>{STATIC_NOTE}</p>{self.snapshot_html()}</section>")
+        bundle["text/html"] = self.page_html()
         return bundle
 
 
 class ExcerptExplorer(_Explorer):
-    """Browse excerpts by source, topic and year, with a text search."""
+    """Browse excerpts by source, topic, speaker and year, with a text search."""
 
     title = "Excerpt explorer"
 
@@ -74,7 +62,9 @@ class ExcerptExplorer(_Explorer):
         dates = book_data.when_said(self.table)  # the series' items by their article's date
         self.table = self.table.assign(year=dates.str[:4].astype(int))
         self.source = w.Dropdown(options=_options(self.table["source_id"]), description="Source")
+        self.dimension = dimension
         self.topic = w.Dropdown(options=[ALL] + book_data.topics(self.table), description="Topic")
+        self.speaker = w.Dropdown(options=_options(self.table["speaker"]), description="Speaker")
         low, high = int(self.table["year"].min()), int(self.table["year"].max())
         self.years = w.IntRangeSlider(value=(low, high), min=low, max=high, description="Years",
                                       layout=w.Layout(width="380px"), style={"description_width": "initial"})
@@ -84,9 +74,9 @@ class ExcerptExplorer(_Explorer):
         self.more = w.Button(description=f"Show {PAGE} more", layout=w.Layout(width="auto"))
         self.more.on_click(self._show_more)
         self.limit = PAGE
-        for control in (self.source, self.topic, self.years, self.search):
+        for control in (self.source, self.topic, self.speaker, self.years, self.search):
             control.observe(self._update, names="value")
-        super().__init__([w.HBox([self.source, self.topic]), w.HBox([self.years, self.search]),
+        super().__init__([w.HBox([self.source, self.topic, self.speaker]), w.HBox([self.years, self.search]),
                           self.summary, self.output, self.more])
         self._update()
 
@@ -97,6 +87,8 @@ class ExcerptExplorer(_Explorer):
             rows = rows[rows["source_id"] == self.source.value]
         if self.topic.value != ALL:
             rows = rows[rows["topics"].str.split("|").apply(lambda tags: self.topic.value in tags)]
+        if self.speaker.value != ALL:
+            rows = rows[rows["speaker"] == self.speaker.value]
         first, last = self.years.value
         rows = rows[(rows["year"] >= first) & (rows["year"] <= last)]
         if self.search.value.strip():
@@ -121,9 +113,8 @@ class ExcerptExplorer(_Explorer):
                              else "<p>No excerpt matches.</p>")
         self.more.layout.display = "" if len(shown) < len(rows) else "none"
 
-    def snapshot_html(self) -> str:
-        rows = self.matches()
-        return f"<p>{len(rows)} excerpts in this chapter's data.</p>" + _snapshot_table(rows)
+    def page_html(self) -> str:
+        return page_explorer.excerpt_explorer_html(self.dimension, self.table.drop(columns="year"), self.title)
 
 
 class CompareExplorer(_Explorer):
@@ -132,7 +123,8 @@ class CompareExplorer(_Explorer):
 
     title = "Compare the sources on one topic"
 
-    def __init__(self, topic: str, sources: tuple[str, ...] = ()):
+    def __init__(self, topic: str, sources: tuple[str, ...] = (), heading: str = "h3"):
+        self.heading = heading  # the level of each column's heading on the book's page
         every = book_data.sources()["source_id"].tolist()
         self.topic = w.Dropdown(options=book_data.topics(), value=topic, description="Topic")
         self.sources = w.SelectMultiple(options=[(book_data.cite(s), s) for s in every],
@@ -160,12 +152,8 @@ class CompareExplorer(_Explorer):
         self.columns.value = ('<div class="compare-columns">'
                               + "".join(topic_compare.column_html(s, rows) for s, rows in shown.items()) + "</div>")
 
-    def snapshot_html(self) -> str:
-        cells = "".join(
-            f"<div><p><strong>{html.escape(book_data.cite(s))}</strong> on “{html.escape(self.topic.value)}”"
-            f"</p>{_snapshot_table(rows, limit=2)}</div>"
-            for s, rows in self.shown().items() if not rows.empty)
-        return f"<div class='widget-snapshot-columns'>{cells}</div>"
+    def page_html(self) -> str:
+        return page_explorer.compare_html(self.topic.value, self.sources.value, self.heading)
 
 
 def excerpt_explorer(dimension: str | None = None) -> ExcerptExplorer:
@@ -173,9 +161,10 @@ def excerpt_explorer(dimension: str | None = None) -> ExcerptExplorer:
     return ExcerptExplorer(dimension)
 
 
-def compare(topic: str, *sources: str) -> CompareExplorer:
-    """One-call side-by-side view of a topic: every source, or the ones named."""
-    return CompareExplorer(topic, sources)
+def compare(topic: str, *sources: str, heading: str = "h3") -> CompareExplorer:
+    """One-call side-by-side view of a topic: every source, or the ones named; ``heading`` is the level
+    of each source's heading in the book (one below the section the view sits in)."""
+    return CompareExplorer(topic, sources, heading)
 
 
 class SelfCheckForm(w.VBox):
