@@ -190,6 +190,24 @@ def test_explorer_is_keyboard_operable_and_announces_its_count(browser, site_url
         assert count_text(root).startswith(f"{len(hits)} of {len(table)} excerpts")
 
 
+def test_chapter_explorer_fits_a_phone_in_dark_mode(browser, site_url):
+    table = excerpts("media")
+    with visit(browser, site_url, CHAPTERS["media"], dark=True, width=390, height=844) as (page, _):
+        root = ready(page, ".brbook-explorer")
+        box = root.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390, "the explorer fits the phone's width"
+        assert root.evaluate("el => [el, ...el.querySelectorAll('*')].every(n => n.scrollWidth <= n.clientWidth + 1 "
+                             "|| getComputedStyle(n).display === 'inline')"), "nothing in it scrolls sideways"
+        for control in root.locator("select, input, button:visible").all():
+            edge = control.bounding_box()
+            assert box["x"] <= edge["x"] and edge["x"] + edge["width"] <= box["x"] + box["width"] + 1
+        root.get_by_label("Topic", exact=True).select_option("internet")
+        tagged = table[table["topics"].str.split("|").apply(lambda tags: "internet" in tags)]
+        check(root, tagged, len(table))
+        colour = root.locator("q").first.evaluate("el => getComputedStyle(el).color")
+        assert all(int(c) > 150 for c in re.findall(r"\d+", colour)[:3]), f"dark text {colour} on a dark page"
+
+
 def test_without_scripts_the_explorer_shows_its_first_view_and_says_why(browser, site_url):
     table = excerpts("media")
     context = browser.new_context(java_script_enabled=False)

@@ -50,7 +50,7 @@ def _sources(ids: Iterable[str]) -> list[dict]:
     """What a citation of each source needs, in the order of the sources' dates."""
     wanted = set(ids)
     table = book_data.sources()
-    return [{"id": r.source_id, "cite": book_data.cite(r.source_id), "kind": r.kind,
+    return [{"id": r.source_id, "cite": book_data.cite(r.source_id), "kind": r.kind, "years": r.years,
              "span": r.years if r.first != r.last else r.date,
              "href": link_to(BIBLIOGRAPHY_PAGE, f"source-{r.source_id}")}
             for r in table.itertuples() if r.source_id in wanted]
@@ -164,7 +164,7 @@ def compare_html(topic: str, sources: Iterable[str] = (), heading: str = "h3") -
     boxes = "".join(
         f'<label class="compare-pick" data-source="{s["id"]}"><input type="checkbox" name="source" '
         f'value="{s["id"]}"{" checked" if s["id"] in chosen else ""}> {html.escape(s["cite"])} '
-        f'<span class="compare-pick-meta">({html.escape(s["kind"])}, {html.escape(s["span"])})</span></label>'
+        f'<span class="compare-pick-meta">({html.escape(s["kind"])}, {html.escape(s["years"])})</span></label>'
         for s in info)
     controls = (_select(ident, "topic", "Topic", options, topic)
                 + f'<fieldset class="compare-sources"><legend>Sources side by side (two or more)</legend>{boxes}'
