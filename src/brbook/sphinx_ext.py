@@ -12,7 +12,10 @@
 - Light pages (issue 19): the theme's 1.5 MB Font Awesome script is dropped and its icons drawn from a
   small stylesheet (``brbook.icons``); the search index and Sphinx's search code load only on the search
   page (the theme loads them on every page for a search-as-you-type mode the book leaves off). The theme
-  writes both into its layout, so they are taken out of each rendered page here.
+  writes both into its layout, so they are taken out of each rendered page here. Assets of extensions
+  Jupyter Book always loads (sphinx-design, copy and toggle buttons) stay off pages that do not use them,
+  and so does the saved ipywidgets state (the book loads no widget manager). With
+  ``brbook_vega_at_build`` every chart's Vega-Lite spec is compiled to Vega while the page is written.
 - Search that knows the names: every page that names a glossary entry (``data/glossary.csv``) in any
   spelling is indexed under all its spellings (a node the search index reads and no writer shows), and
   the search page shows the sentence that matches, in any spelling, not the page's table of contents.
@@ -33,8 +36,6 @@ SEARCH_JS = "brbook-search.js"
 _FONTAWESOME = re.compile(r'[ \t]*<script[^>]*src="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\n?')
 _SEARCH_SCRIPTS = re.compile(r'[ \t]*<script[^>]*src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
                              r'searchindex\.js)[^"]*"[^>]*></script>\n?')
-
-
 _VEGA_SPEC = re.compile(r'(<script type="application/json" class="vega-spec")(>)(.*?)(</script>)', re.S)
 
 
@@ -85,13 +86,15 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
             continue
         seen.add(key)
         scripts.append(script)
-    context["script_files"] = scripts
     body = context.get("body", "")
-    unused = [name for name, used in _PER_PAGE_ASSETS.items() if not used.search(body)]
-    context["script_files"] = [js for js in context["script_files"]
-                               if not any(name in str(getattr(js, "filename", js)) for name in unused)]
-    context["css_files"] = [css for css in context.get("css_files", [])
-                            if not any(name in str(getattr(css, "filename", css)) for name in unused + ["thebe"])]
+    unused = [name for name, pattern in _PER_PAGE_ASSETS.items() if not pattern.search(body)]
+
+    def used(asset) -> bool:
+        return not any(name in str(getattr(asset, "filename", asset)) for name in unused)
+
+    context["script_files"] = [script for script in scripts if used(script)]
+    unused.append("thebe")
+    context["css_files"] = [css for css in context.get("css_files", []) if used(css)]
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
         if app.config.brbook_vega_at_build:
