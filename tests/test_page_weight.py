@@ -79,6 +79,11 @@ def test_every_icon_the_theme_shows_is_drawn(browser, site_url, path, width, hei
         page = context.new_page()
         page.goto(f"{site_url}/{path}", wait_until="networkidle")
         icons = page.evaluate(ICONS)
+        mode = "() => Array.from(document.querySelectorAll('.theme-switch')).find(i => i.getClientRects().length)" \
+               ".dataset.mode"  # the icon shown: sun, moon or half circle
+        before = page.evaluate(mode)
+        page.locator(".theme-switch-button:visible").first.click()
+        assert page.evaluate(mode) != before, f"{path}: the dark-mode switch shows the same icon after a click"
     finally:
         context.close()
     shown = " ".join(i["icon"] for i in icons)
