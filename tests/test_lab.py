@@ -82,15 +82,18 @@ def test_class_notebooks_show_their_outputs_before_anything_runs_and_link_nowher
 
 
 def test_no_cell_of_a_class_notebook_shows_a_self_check_answer_or_feedback():
+    from brbook import selfcheck
+
     source = (ROOT / "book" / "military" / "index.md").read_text(encoding="utf-8")
-    right = "His wish not to overcomplicate relations with the United States and the EU"
-    feedback = "Right: the paper judges that the refusal"
-    assert right in source and feedback in source  # what the chapter's source holds
+    defined = selfcheck.definitions(ROOT / "exercises" / "selfchecks")["military-airbase-reason"]
+    feedback = next(o.feedback for o in defined.options if o.right)
+    assert feedback.startswith("Right: the paper judges that the refusal")  # what the definition holds
+    assert feedback not in source and 'selfcheck.show("military-airbase-reason")' in source
     nb = nbformat.read(BUILT / "02-military.ipynb", as_version=4)
     text = json.dumps(nb, ensure_ascii=False)
-    assert feedback not in text and "answer=" not in text and "selfcheck.choice" not in text
+    assert feedback not in text and "answer=" not in text and "selfcheck." not in text
     checks = [c for c in nb.cells if c.source.startswith("widgets.self_check(")]
-    assert len(checks) == len(re.findall(r"^selfcheck\.(choice|number|which_source)\(", source, re.M))
+    assert len(checks) == len(selfcheck.SHOW.findall(source))
     for cell in checks:
         assert cell.metadata["jupyter"]["source_hidden"] is True
         state = json.loads(base64.b64decode(cell.source.split('"')[1]))
@@ -131,6 +134,27 @@ def test_a_live_chart_redraws_when_its_control_moves():
     control = live.controls[0]
     control.value = control.options[1]
     assert "<svg" in live.drawing.value and live.drawing.value != before
+
+
+def test_the_live_timeline_sets_its_interval_with_one_range_control():
+    """The book's timeline has two year sliders; live, one two-handled slider redraws the chosen years."""
+    from brbook import charts
+
+    events = data.events()
+    live = widgets.LiveChart(charts.timeline(events, title="Events", description="Points."))
+    ranges = [c for c in live.controls if isinstance(c, widgets.w.IntRangeSlider)]
+    assert len(ranges) == 1 and ranges[0].value == (events["date"].dt.year.min(), events["date"].dt.year.max())
+    assert not [c for c in live.controls if isinstance(c, widgets.w.IntSlider)]
+    points = _points(live.drawing.value)
+    assert points == len(events)
+    ranges[0].value = (2017, 2018)
+    assert _points(live.drawing.value) == events["date"].dt.year.between(2017, 2018).sum() < points
+
+
+def _points(svg: str) -> int:
+    """Marks drawn in the chart's plotting area (its first symbol group; the others are legends)."""
+    group = re.search(r'<g class="mark-symbol role-mark marks"[^>]*>(.*?)</g>', svg, re.S)
+    return group.group(1).count("<path") if group else 0
 
 
 def test_the_explorer_pages_its_matches_in_a_scroll_box():
@@ -225,14 +249,32 @@ def jupyterlab(tmp_path_factory, browser):
 
 
 def _open_and_run(page, base: str, name: str) -> None:
-    page.goto(f"{base}/lab/tree/{name}")
+    """Open a notebook, wait for its kernel, run every cell and wait until each has run and drawn its widgets.
+
+    Every wait is on a real condition (kernel status, execution counts, rendered views), never a sleep,
+    so a machine under load only makes it slower.
+    """
+    # a workspace of its own, reset: no notebook of an earlier test is restored in a hidden tab (with its kernel)
+    page.goto(f"{base}/lab/workspaces/{Path(name).stem}/tree/{name}?reset")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
-    page.wait_for_timeout(1500)
     page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", timeout=120_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(RUN_STATE + "return s.kernel === 'idle' && s.pending === 0; }", timeout=240_000)
-    page.wait_for_timeout(1000)
+    nb = nbformat.read(BUILT / name, as_version=4)
+    forms = sum(c.source.startswith("widgets.self_check(") for c in nb.cells)
+    page.wait_for_function("n => document.querySelectorAll('.brbook-self-check').length >= n", arg=forms,
+                           timeout=60_000)
+
+
+def _click_and_read(page, check, button) -> str:
+    """Click Check and return the feedback once it has changed (a widget view updates asynchronously)."""
+    feedback = check.locator(".brbook-feedback")
+    before = feedback.inner_text()
+    button.click()
+    page.wait_for_function("([el, old]) => el.innerText !== old && el.innerText.trim() !== ''",
+                           arg=[feedback.element_handle(), before], timeout=30_000)
+    return feedback.inner_text()
 
 
 RUN_STATE = """() => { const w = window.jupyterapp.shell.currentWidget;
@@ -244,17 +286,16 @@ RUN_STATE = """() => { const w = window.jupyterapp.shell.currentWidget;
   """
 
 
-UNFINISHED = ("issue 20, open: media, timeline, compare and synthesis do not yet pass every check in a real "
-              "JupyterLab, and the others are not yet reliable when both cores are busy")
-
-
-@pytest.mark.xfail(reason=UNFINISHED, strict=False)
 @pytest.mark.parametrize("name", sorted(notebooks.names(ROOT).values()))
 def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_prose(jupyterlab, name):
     browser, base, _ = jupyterlab
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     try:
         _open_and_run(page, base, name)
+        # the tab is named after the chapter's notebook, not "index.md"
+        assert page.evaluate("() => window.jupyterapp.shell.currentWidget.title.label") == name
+        tabs = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab .lm-TabBar-tabLabel").all_inner_texts()
+        assert tabs == [name]
         errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         assert errors.count() == 0, errors.first.inner_text()
         assert page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']").count() == 0
@@ -280,46 +321,56 @@ def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_pros
             check = checks.first
             labels = check.locator("label:has(input[type=radio])")
             verdicts = []
+            button = check.get_by_role("button", name="Check")
             for n in range(labels.count()):
                 labels.nth(n).click()
-                check.get_by_role("button", name="Check").click()
-                page.wait_for_timeout(300)
-                verdicts.append(check.locator(".brbook-feedback").inner_text())
+                verdicts.append(_click_and_read(page, check, button))
             right = [n for n, v in enumerate(verdicts) if v.startswith("Correct.")]
             assert len(right) == 1 and sum(v.startswith("Not yet.") for v in verdicts) == len(verdicts) - 1
+            if verdicts[-1].startswith("Correct."):  # end on a wrong answer, so the right one follows it
+                wrong = next(n for n, v in enumerate(verdicts) if v.startswith("Not yet."))
+                labels.nth(wrong).click()
+                assert _click_and_read(page, check, button).startswith("Not yet.")
             labels.nth(right[0]).click()  # wrong before, right now
-            check.get_by_role("button", name="Check").click()
-            page.wait_for_timeout(300)
-            assert check.locator(".brbook-feedback").inner_text().startswith("Correct.")
+            assert _click_and_read(page, check, button).startswith("Correct.")
     finally:
+        _shut_down_kernels(page)
         page.close()
 
 
-@pytest.mark.xfail(reason="issue 20, open: not yet passing in the full suite", strict=False)
+def _shut_down_kernels(page) -> None:
+    """End the test's kernels, so that the next chapter does not run beside them on a busy machine."""
+    page.evaluate("() => window.jupyterapp && window.jupyterapp.serviceManager.sessions.shutdownAll()")
+
+
 def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository(jupyterlab):
     browser, base, folder = jupyterlab
     before = subprocess.run(["git", "status", "--porcelain", "book"], cwd=ROOT, capture_output=True, text=True).stdout
     page = browser.new_page()
     try:
-        page.goto(f"{base}/lab/tree/07-compare.ipynb")
+        page.goto(f"{base}/lab/workspaces/save/tree/07-compare.ipynb?reset")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.wait_for_function("() => window.jupyterapp", timeout=60_000)
-        page.wait_for_timeout(1000)
-        stamp = (folder / "07-compare.ipynb").stat().st_mtime
+        page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                               " return w && w.context && w.context.isReady; }", timeout=60_000)
+        stamp = (folder / "07-compare.ipynb").stat().st_mtime_ns
         page.evaluate("() => { window.jupyterapp.shell.currentWidget.context.model.dirty = true; }")
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
-        page.wait_for_timeout(2000)
-        assert (folder / "07-compare.ipynb").stat().st_mtime > stamp  # it was saved, in the copy
+        page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=60_000)
+        assert (folder / "07-compare.ipynb").stat().st_mtime_ns > stamp  # it was saved, in the copy
     finally:
+        _shut_down_kernels(page)
         page.close()
     after = subprocess.run(["git", "status", "--porcelain", "book"], cwd=ROOT, capture_output=True, text=True).stdout
     assert after == before
 
 
-@pytest.mark.xfail(reason="issue 19, open: the wheel's dependencies do not yet resolve offline from the uv cache",
-                   strict=False)
 def test_a_fresh_environment_with_only_the_wheel_runs_every_downloadable_notebook(tmp_path):
-    """Issue 19: pip install the served wheel (its dependencies from the uv cache), run every notebook."""
+    """Issue 19: pip install the served wheel, run every notebook.
+
+    Its dependencies come at the versions the book was built and tested with, from uv's cache where it
+    has them. The index is still asked for their metadata (``--offline`` cannot resolve a registry
+    package from wheels that ``uv sync`` fetched by lock-file URL), as ``make test`` asks it to build .venv.
+    """
     wheel = sorted((ROOT / "_build" / "html").glob("brbook-*-py3-none-any.whl"))
     assert wheel, "no wheel in _build/html: run `make book`"
     uv = str(ROOT / ".tools" / "bin" / "uv")
@@ -332,7 +383,7 @@ def test_a_fresh_environment_with_only_the_wheel_runs_every_downloadable_noteboo
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("".join(line + "\n" for line in pins.splitlines()
                                    if "==" in line and not line.startswith("brbook")))
-    subprocess.run([uv, "pip", "install", "--quiet", "--offline", "--python", python, "-c", str(constraints),
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", python, "-c", str(constraints),
                     str(wheel[-1])], check=True)
     work = tmp_path / "work"
     work.mkdir()

@@ -9,7 +9,8 @@ so its tables and charts show before anything runs. Then, because JupyterLab kno
   that are not notebooks), ``{cite:p}``/``{cite:t}`` author–year text linked to a reference list
   that replaces ``{bibliography}``, ``{glue:text}`` the glued number; ``(label)=`` lines go;
   admonitions become quoted blocks with a bold title;
-- a self-check cell keeps no source that names its answer or feedback: it becomes
+- a self-check cell (``selfcheck.show("<id>")``; its definition lives in ``exercises/selfchecks/``, which no
+  class folder or bundle holds) keeps no source that names its answer or feedback: it becomes
   ``widgets.self_check("<token>")``, the token holding only what the book's page holds (a salted
   hash of the answer and masked feedback), and its stored output is the question and options;
 - a chart's stored output is its drawing (SVG, from the same spec) with its caption; run, it is a
