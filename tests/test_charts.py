@@ -304,3 +304,65 @@ def test_a_tap_on_a_mark_opens_its_tooltip(browser, site_url):
         assert tooltip.inner_text().strip()
     finally:
         context.close()
+
+
+# ---------- data with every chart: "Download data (CSV)" under each one ----------
+
+ROW_KEYS = {"event_id": "events", "fact_id": "facts", "excerpt_id": "excerpts"}
+"""A chart's rows are identified by one of these columns (the who-wrote grid by name and source)."""
+
+
+def _chart_csvs(path: str) -> list[tuple[dict, "pd.DataFrame"]]:
+    """Each chart of a page with the table its CSV link downloads (decoded from the link itself)."""
+    import io
+    from urllib.parse import unquote
+
+    import pandas as pd
+
+    page = BeautifulSoup((HTML / path).read_text(encoding="utf-8"), "html.parser")
+    found = []
+    for figure in page.select("figure.brbook-chart"):
+        spec = json.loads(figure.select_one("script.vega-spec").string)
+        link = figure.select_one(".chart-downloads a.chart-csv")
+        assert link is not None, f"{path}: a chart ({spec.get('description', '')[:40]}) has no CSV download"
+        prefix = "data:text/csv;charset=utf-8,"
+        assert link["href"].startswith(prefix) and link["download"].endswith(".csv")
+        text = unquote(link["href"][len(prefix):]).lstrip("\ufeff")
+        found.append((spec, pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)))
+    return found
+
+
+def _drawn_keys(spec: dict) -> tuple[str, set]:
+    """The id column and the ids of every row the chart holds (what its controls can show)."""
+    drawn = [row for view in views(spec) for row in rows(spec, view)]
+    for key in ROW_KEYS:
+        if drawn and key in drawn[0]:
+            return key, {row[key] for row in drawn}
+    return "name", {(row["name"], row["source_id"]) for row in drawn}
+
+
+def test_every_chart_downloads_exactly_its_rows_with_source_section_and_words(built_html):
+    import pandas as pd
+
+    tables = {name: pd.read_csv(book_data.data_dir() / f"{name}.csv", dtype=str, keep_default_na=False)
+              for name in ("events", "facts", "excerpts", "authorship")}
+    words = {"events": "quote", "facts": "quote", "excerpts": "text"}
+    checked = 0
+    for path in chart_pages():
+        for spec, csv in _chart_csvs(path):
+            key, drawn = _drawn_keys(spec)
+            assert list(csv.columns[-4:]) == charts.PROVENANCE, f"{path}: {list(csv.columns)}"
+            got = set(csv[key]) if key != "name" else set(zip(csv["name"], csv["source_id"], strict=True))
+            assert got == drawn, f"{path}: the CSV's rows differ from the chart's: {sorted(got ^ drawn)[:5]}"
+            assert (csv["section"] != "").all(), f"{path}: rows with no section: {list(csv[csv.section == ''][key])[:5]}"
+            if key == "name":
+                table = tables["authorship"].rename(columns={"entity": "name"})
+                truth = table.set_index(["name", "source_id"])["evidence"]
+                assert all(q in set(truth.loc[[(n, s)]]) for n, s, q in zip(csv["name"], csv["source_id"],
+                                                                           csv["quote"], strict=True))
+            else:
+                table = tables[ROW_KEYS[key]].set_index(key)
+                assert (csv.set_index(key)["quote"] == table.loc[csv[key], words[ROW_KEYS[key]]]).all(), path
+                assert (csv.set_index(key)["source_id"] == table.loc[csv[key], "source_id"]).all(), path
+            checked += 1
+    assert checked >= 10

@@ -173,6 +173,7 @@ def schemas(known_sources: Iterable[str] = ()) -> dict[str, pa.DataFrameSchema]:
             "title": _text("Short neutral title."),
             "description": _text("One neutral sentence."),
             "source_id": _source_ref(known),
+            "section": _text("Section heading of the source where its quote stands."),
             "quote": _text("The sentence that reports it, verbatim."),
             "claim": _one_of(CLAIMS, "How the source stands behind it: `reported` (its authors state it happened), "
                              "`statement` (the event is what someone said, and the title names who said it), "
