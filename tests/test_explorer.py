@@ -288,8 +288,7 @@ def test_compare_columns_fit_the_page_with_no_sideways_scroll(browser, site_url,
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("path, selector", [(CHAPTERS["military"], ".brbook-explorer"),
-                                            (COMPARE, ".brbook-compare"),
-                                            ("book/synthesis/index.html", ".brbook-compare")])
+                                            (COMPARE, ".brbook-compare")])
 def test_explorers_are_axe_clean(browser, site_url, path, selector, dark):
     with visit(browser, site_url, path, dark=dark) as (page, log):
         root = ready(page, selector)
