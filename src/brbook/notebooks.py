@@ -281,11 +281,19 @@ def _self_check_preview(state: dict) -> str:
 _BOOK_LINK = re.compile(r'<a\b[^>]*href="(?!https?:|#|mailto:)[^"]*\.html(?:#[^"]*)?"[^>]*>(.*?)</a>', re.S)
 
 
+_BOOK_ASSET = re.compile(r'<link\b[^>]*\bhref="(?!https?:)[^"]*"[^>]*>'
+                         r'|<script\b[^>]*\bsrc="(?!https?:)[^"]*"[^>]*>\s*</script>'
+                         r'|<script type="application/json" class="explorer-data">.*?</script>', re.S)
+"""The book's own styles and scripts, and an in-page explorer's rows: dead weight in a notebook, whose
+explorer runs in the kernel."""
+
+
 def _clean_html(markup: str) -> str:
-    """Links into the web book are dead in a notebook: keep their text."""
+    """Links into the web book are dead in a notebook: keep their text; drop the book's scripts and styles."""
     from brbook.widgets import LIVE_NOTE, STATIC_NOTE
 
     markup = re.sub(r'href="[^"]*notebooks/([a-z][\w-]*)\.ipynb"', r'href="exercise-\1.ipynb"', markup)
+    markup = _BOOK_ASSET.sub("", markup)
     return _BOOK_LINK.sub(r"\1", markup).replace(STATIC_NOTE, LIVE_NOTE)
 
 
