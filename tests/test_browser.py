@@ -208,24 +208,6 @@ def test_timeline_dimension_filter_changes_the_marks_drawn(site_page, path):
             chart.locator(".vega-bindings select").nth(n).select_option(index=0)
 
 
-@pytest.mark.parametrize("path", ["book/compare/index.html"])
-def test_topic_comparison_shows_one_topic_with_every_source_that_speaks(site_page, path):
-    from brbook import compare
-
-    with site_page(path) as (page, log):
-        view = page.locator(".topic-comparison")
-        assert view.locator(".compare-panel:visible").count() == 1
-        view.locator("select.compare-choice").select_option("crimea")
-        panel = view.locator(".compare-panel:visible")
-        assert panel.get_attribute("data-topic") == "crimea"
-        speaking = panel.locator(".compare-column:has(.compare-excerpts)")
-        expected = [s for s, rows in compare.by_source("crimea").items() if not rows.empty]
-        assert speaking.count() == len(expected) >= 3
-        assert [speaking.nth(k).get_attribute("data-source") for k in range(speaking.count())] == expected
-        assert view.locator(".compare-count").inner_text().startswith(f"{len(expected)} of 5")
-        assert log["errors"] == []
-
-
 @pytest.mark.parametrize("path", ["book/military/index.html"])
 def test_save_image_downloads_the_drawn_chart_as_svg_and_png(site_page, path):
     with site_page(path) as (page, log):

@@ -312,7 +312,7 @@ ROW_KEYS = {"event_id": "events", "fact_id": "facts", "excerpt_id": "excerpts"}
 """A chart's rows are identified by one of these columns (the who-wrote grid by name and source)."""
 
 
-def _chart_csvs(path: str) -> list[tuple[dict, "pd.DataFrame"]]:
+def _chart_csvs(path: str) -> list[tuple[dict, object]]:
     """Each chart of a page with the table its CSV link downloads (decoded from the link itself)."""
     import io
     from urllib.parse import unquote
@@ -354,7 +354,8 @@ def test_every_chart_downloads_exactly_its_rows_with_source_section_and_words(bu
             assert list(csv.columns[-4:]) == charts.PROVENANCE, f"{path}: {list(csv.columns)}"
             got = set(csv[key]) if key != "name" else set(zip(csv["name"], csv["source_id"], strict=True))
             assert got == drawn, f"{path}: the CSV's rows differ from the chart's: {sorted(got ^ drawn)[:5]}"
-            assert (csv["section"] != "").all(), f"{path}: rows with no section: {list(csv[csv.section == ''][key])[:5]}"
+            blank = list(csv[csv["section"] == ""][key])
+            assert not blank, f"{path}: rows with no section: {blank[:5]}"
             if key == "name":
                 table = tables["authorship"].rename(columns={"entity": "name"})
                 truth = table.set_index(["name", "source_id"])["evidence"]

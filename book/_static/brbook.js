@@ -180,29 +180,7 @@
     });
   }
 
-  /* ---------- topic comparison: every panel is in the page; the dropdown shows one ---------- */
-  function setupComparison(view) {
-    var select = view.querySelector(".compare-choice");
-    var count = view.querySelector(".compare-count");
-    var panels = view.querySelectorAll(".compare-panel");
-    function show() {
-      Array.prototype.forEach.call(panels, function (panel) {
-        var on = panel.dataset.topic === select.value;
-        panel.hidden = !on;
-        if (on) {
-          var columns = Array.prototype.slice.call(panel.querySelectorAll(".compare-column"));
-          var speaking = columns.filter(function (c) { return c.querySelector(".excerpt-item"); }).length;
-          count.textContent = speaking + " of " + columns.length + " sources speak on this topic.";
-        }
-      });
-      view.dataset.shown = select.value;
-    }
-    select.addEventListener("change", show);
-    show();
-  }
-
   function start() {
-    Array.prototype.forEach.call(document.querySelectorAll(".topic-comparison"), setupComparison);
     var charts = Array.prototype.slice.call(document.querySelectorAll(".vega-chart"));
     var checks = document.querySelectorAll(".self-check");
     if (charts.length) {

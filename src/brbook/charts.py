@@ -15,9 +15,9 @@ import os
 import re
 import sys
 import textwrap
-from urllib.parse import quote as url_quote
 from collections.abc import Iterable, Sequence
 from itertools import count
+from urllib.parse import quote as url_quote
 
 import pandas as pd
 

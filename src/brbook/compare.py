@@ -57,44 +57,6 @@ def column_html(source_id: str, rows: pd.DataFrame, heading: str = "h4") -> str:
     return f'<div class="compare-column" data-source="{source_id}">{head}{body}</div>'
 
 
-class TopicComparison:
-    """The static comparison view: a topic chooser and one panel per topic, five columns each."""
-
-    def __init__(self, chosen: Iterable[str] | None = None, initial: str | None = None, min_sources: int = 2):
-        names = book_data.topics() if chosen is None else list(chosen)
-        self.panels = {t: by_source(t) for t in names}
-        # a comparison needs at least two voices: topics that one source alone discusses are left out
-        self.panels = {t: cols for t, cols in self.panels.items()
-                       if sum(not f.empty for f in cols.values()) >= min_sources}
-        if not self.panels:
-            raise ValueError("no topic is discussed by enough sources to compare")
-        self.initial = initial if initial in self.panels else next(iter(self.panels))
-
-    def sources_on(self, topic: str) -> list[str]:
-        """The sources that say something on ``topic``."""
-        return [s for s, rows in self.panels[topic].items() if not rows.empty]
-
-    def _repr_html_(self) -> str:
-        options = "".join(
-            f'<option value="{t}"{" selected" if t == self.initial else ""}>{html.escape(book_data.tag_label(t))} '
-            f"({len(self.sources_on(t))} sources)</option>" for t in self.panels)
-        panels = "".join(
-            f'<section class="compare-panel" data-topic="{t}" aria-label="{html.escape(book_data.tag_label(t))}">'
-            f"<h3 class=\"compare-topic\">{html.escape(book_data.tag_label(t))}</h3>"
-            f'<div class="compare-columns" tabindex="0" role="region" '
-            f'aria-label="{html.escape(book_data.tag_label(t))}: the sources side by side, in order of date">'
-            f'{"".join(column_html(s, rows) for s, rows in cols.items())}</div>'
-            f"</section>" for t, cols in self.panels.items())
-        return (f'<div class="topic-comparison" data-initial="{self.initial}">'
-                f'<p class="compare-controls"><label>Topic <select class="compare-choice">{options}</select>'
-                f"</label> <span class=\"compare-count\" aria-live=\"polite\"></span></p>{panels}</div>")
-
-
-def view(chosen: Iterable[str] | None = None, initial: str | None = None) -> TopicComparison:
-    """The static side-by-side view, driven by a topic dropdown in the browser."""
-    return TopicComparison(chosen, initial)
-
-
 WRONG_READING = ("Test “{option}” against the excerpts above: which of them would support it, and does it say "
                  "so, at that date?")
 """Feedback for a wrong option of a disagreement that gives no feedback of its own (the old rows)."""
