@@ -31,6 +31,28 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
                   "--disable-component-update", "--disable-sync"]
 
 
+def vega_lite_specs(page: str, html: Path = HTML) -> list[dict]:
+    """A built page's charts as the Vega-Lite specs the book wrote, in page order.
+
+    Where the build compiled them to Vega (``brbook_vega_at_build``), the originals are kept beside the
+    site (:func:`brbook.sphinx_ext.vega_lite_specs_path`); otherwise they are the page's own specs.
+    """
+    import json
+
+    from bs4 import BeautifulSoup
+
+    from brbook.sphinx_ext import vega_lite_specs_path
+
+    kept = vega_lite_specs_path(html, page.removesuffix(".html"))
+    soup = BeautifulSoup((html / page).read_text(encoding="utf-8"), "html.parser")
+    scripts = soup.select("figure.brbook-chart script.vega-spec")
+    if any(s.get("data-grammar") == "vega" for s in scripts):
+        specs = json.loads(kept.read_text(encoding="utf-8"))
+        assert len(specs) == len(scripts), f"{kept} is stale: {len(specs)} specs for {len(scripts)} charts"
+        return specs
+    return [json.loads(s.string) for s in scripts]
+
+
 @pytest.fixture(scope="session")
 def built_html() -> Path:
     """The student book built by `make book` (make test builds it before pytest runs)."""

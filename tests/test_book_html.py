@@ -11,18 +11,21 @@ from bs4 import BeautifulSoup
 from brbook import data
 from brbook.provenance import normalise
 
-from .conftest import HTML
+from .conftest import HTML, vega_lite_specs
 
 CHAPTERS = {"military": "book/military/index.html", "economy": "book/economy/index.html",
             "foreign-policy": "book/foreign-policy/index.html", "media": "book/media/index.html"}
 
 
 def soup(path: str) -> BeautifulSoup:
-    return BeautifulSoup((HTML / path).read_text(encoding="utf-8"), "html.parser")
+    page = BeautifulSoup((HTML / path).read_text(encoding="utf-8"), "html.parser")
+    page.brbook_path = path  # for specs()
+    return page
 
 
 def specs(page: BeautifulSoup) -> list[dict]:
-    return [json.loads(s.string) for s in page.select("figure.brbook-chart script.vega-spec")]
+    """The page's charts as the Vega-Lite specs the book wrote (compiled to Vega in the page)."""
+    return vega_lite_specs(page.brbook_path)
 
 
 def bound_params(spec: dict) -> list[dict]:

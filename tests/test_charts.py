@@ -6,7 +6,6 @@ unit tests at the bottom can prove with a constructed bad spec that each check c
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from bs4 import BeautifulSoup
 from brbook import charts
 from brbook import data as book_data
 
-from .conftest import HTML
+from .conftest import HTML, vega_lite_specs
 
 SOURCE_FIELD = "source"
 COLOUR_CHANNELS = ("color", "fill", "stroke")
@@ -34,8 +33,7 @@ def chart_pages() -> list[str]:
 
 
 def page_specs(path: str) -> list[dict]:
-    page = BeautifulSoup((HTML / path).read_text(encoding="utf-8"), "html.parser")
-    return [json.loads(s.string) for s in page.select("figure.brbook-chart script.vega-spec")]
+    return vega_lite_specs(path)
 
 
 @pytest.fixture(scope="module")
@@ -321,8 +319,7 @@ def _chart_csvs(path: str) -> list[tuple[dict, object]]:
 
     page = BeautifulSoup((HTML / path).read_text(encoding="utf-8"), "html.parser")
     found = []
-    for figure in page.select("figure.brbook-chart"):
-        spec = json.loads(figure.select_one("script.vega-spec").string)
+    for figure, spec in zip(page.select("figure.brbook-chart"), page_specs(path), strict=True):
         link = figure.select_one(".chart-downloads a.chart-csv")
         assert link is not None, f"{path}: a chart ({spec.get('description', '')[:40]}) has no CSV download"
         prefix = "data:text/csv;charset=utf-8,"

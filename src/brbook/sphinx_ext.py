@@ -55,6 +55,22 @@ def vega_at_build(body: str) -> str:
     return _VEGA_SPEC.sub(compile_one, body)
 
 
+def vega_lite_specs_path(outdir: Path, pagename: str) -> Path:
+    """Where a page's charts are kept as the Vega-Lite the book wrote, beside the site and not in it: the
+    tests read encodings, colours and labels there, which the compiled Vega spreads over scales and marks."""
+    return Path(outdir).parent / "vega-lite" / f"{pagename}.json"
+
+
+def _keep_vega_lite(app: Sphinx, pagename: str, body: str) -> None:
+    specs = [json.loads(match.group(3)) for match in _VEGA_SPEC.finditer(body)]
+    target = vega_lite_specs_path(app.outdir, pagename)
+    if specs:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(specs, ensure_ascii=False), encoding="utf-8")
+    else:
+        target.unlink(missing_ok=True)
+
+
 VEGA_LITE_VERSION = "6.4"
 """The Vega-Lite release vendored under vendor/ (package-lock.json: vega-lite 6.4.1, with vega 6.2.0)."""
 
@@ -98,6 +114,7 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
         if app.config.brbook_vega_at_build:
+            _keep_vega_lite(app, pagename, context["body"])
             context["body"] = vega_at_build(context["body"])
 
 
