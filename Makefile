@@ -57,16 +57,20 @@ cache-check: env
 EXECUTE_JOBS ?=
 execute = $(if $(filter 0,$(EXECUTE_JOBS)),,$(BIN)/python -m brbook.execute $(if $(EXECUTE_JOBS),--jobs $(EXECUTE_JOBS)) $(1))
 
+# Sphinx then reads and writes the pages SPHINX_JOBS at a time (default: one per core; 1 is Jupyter Book's own way).
+SPHINX_JOBS ?=
+JUPYTER_BOOK = $(BIN)/python -m brbook.jbuild $(if $(SPHINX_JOBS),--jobs $(SPHINX_JOBS))
+
 book: validate vendor exercises cache-check  ## build the student book into _build/html (warnings are errors)
 	$(call execute)
-	$(BIN)/jupyter-book build . --builder html $(JB_FLAGS)
+	$(JUPYTER_BOOK) build . --builder html $(JB_FLAGS)
 
 # The instructor edition: the same pages plus the guide and the solutions (book/instructor/), from a
 # table of contents that `brbook instructor-edition` derives from _toc.yml. It shares the execution cache.
 instructor: validate vendor exercises cache-check  ## build the instructor edition (guide and solutions) into _build/instructor/html
 	$(BIN)/brbook instructor-edition --out _build/instructor
 	$(call execute,--toc _build/instructor/_toc.yml --config _build/instructor/_config.yml)
-	$(BIN)/jupyter-book build . --builder html --toc _build/instructor/_toc.yml \
+	$(JUPYTER_BOOK) build . --builder html --toc _build/instructor/_toc.yml \
 		--config _build/instructor/_config.yml --path-output _build/instructor $(JB_FLAGS)
 	rm -rf _build/instructor/html && cp -a _build/instructor/_build/html _build/instructor/html
 	@echo "instructor edition: _build/instructor/html/index.html (never publish it to students)"

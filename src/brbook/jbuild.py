@@ -1,0 +1,55 @@
+"""``jupyter-book build`` with Sphinx's parallel jobs: ``python -m brbook.jbuild [--jobs N] build ...``.
+
+Jupyter Book 1's command line always asks Sphinx for one process, though every extension the book
+uses declares itself safe to read and write in parallel. The pages' notebooks are executed before
+Sphinx starts (:mod:`brbook.execute`), so what is left is Sphinx's own reading and writing, which
+this spreads over the machine's cores. Everything else is Jupyter Book's own command.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str]) -> None:
+    jobs = os.cpu_count() or 1
+    if argv[:1] == ["--jobs"]:
+        jobs, argv = int(argv[1]), argv[2:]
+    from jupyter_book import sphinx as jb_sphinx
+    from jupyter_book.cli.main import main as command
+
+    build_sphinx = jb_sphinx.build_sphinx
+
+    def with_jobs(*args, **kwargs):
+        kwargs["jobs"] = jobs
+        return build_sphinx(*args, **kwargs)
+
+    jb_sphinx.build_sphinx = with_jobs  # the command imports it when it runs
+    _declare_parallel_safe()
+    command(argv, prog_name="jupyter-book")
+
+
+UNDECLARED = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
+"""Extensions Jupyter Book loads that declare nothing about parallel builds, so that Sphinx would read
+serially (with a warning, an error under ``-W``). The first only replaces how the main process numbers
+sections once every page is read; the second only acts on the LaTeX builder. Neither keeps state that
+parallel reading would split."""
+
+
+def _declare_parallel_safe() -> None:
+    import importlib
+
+    for name in UNDECLARED:
+        module = importlib.import_module(name)
+        setup = module.setup
+
+        def declared(app, setup=setup):
+            metadata = setup(app) or {}
+            return {**metadata, "parallel_read_safe": True, "parallel_write_safe": True}
+
+        module.setup = declared
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
