@@ -215,10 +215,13 @@ def exercise_link(name: str) -> HTML:
     """A download link to one chapter's student exercise notebook."""
     from brbook.excerpts import link_to
 
-    notebook = layout.student_notebook(name)
-    if not notebook.exists():
-        raise FileNotFoundError(f"no student notebook {notebook}: run `make exercises` first")
-    href = notebook.name if layout.in_bundle() else link_to(f"notebooks/exercise-{name}.ipynb")
+    if layout.in_wheel():  # a notebook downloaded from the site: the exercise was offered beside it
+        href = f"exercise-{name}.ipynb"
+    else:
+        notebook = layout.student_notebook(name)
+        if not notebook.exists():
+            raise FileNotFoundError(f"no student notebook {notebook}: run `make exercises` first")
+        href = notebook.name if layout.in_bundle() else link_to(f"notebooks/exercise-{name}.ipynb")
     return HTML(f'<p class="exercise-link">Graded exercises for this chapter: '
                 f'<a href="{html.escape(href)}" download>download the notebook <code>exercise-{name}.ipynb</code></a>. '
                 "Open it in JupyterLab; <code>check(\"q1\")</code> tells you at once whether an answer is "
