@@ -112,7 +112,7 @@ BROWSER_ORDER = [
     "test_save_image_downloads_the_drawn_chart_as_svg_and_png",
     "test_self_checks_give_matching_feedback_wrong_then_right",
 ]
-BUILT_FIXTURES = {"built_html", "site_url", "site_page", "instructor_html", "instructor_url", "unzipped"}
+BUILT_FIXTURES = {"built_html", "site_url", "site_page", "instructor_html", "instructor_url", "unzipped", "edition"}
 """Fixtures that read what `make book`, `make instructor` and `make bundle` build: their tests are marked `built`."""
 GROUPS = {"test_browser.py": "browser", "test_explorer.py": "browser",
           "test_instructor_pages_are_private_and_accessible": "browser",

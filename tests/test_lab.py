@@ -25,7 +25,7 @@ from brbook import data, lab, notebooks, widgets
 
 from .conftest import ROOT
 
-pytestmark = pytest.mark.kernel
+pytestmark = [pytest.mark.kernel, pytest.mark.built]  # the class notebooks and the wheel come from `make book`
 
 BUILT = ROOT / "_build" / "html" / "notebooks"
 RAW_MYST = re.compile(r"\{[a-z]+(:[a-z]+)?\}`|^\([\w:-]+\)=\s*$|^(```|:::)\{|^:(filter|class|keyprefix|tags):",
