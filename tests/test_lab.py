@@ -424,8 +424,33 @@ def test_a_class_notebook_says_what_to_install_where_brbook_is_missing(tmp_path)
 def test_launch_buttons_are_off_by_default():
     import yaml
 
-    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["launch_buttons"]
+    theme = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["sphinx"]["config"]["html_theme_options"]
+    config = theme["launch_buttons"]
+    assert not theme["repository_url"]
     assert not any(config.get(k) for k in ("jupyterhub_url", "binderhub_url", "colab_url")) and not config["thebe"]
     page = (ROOT / "_build" / "html" / "book" / "military" / "index.html").read_text(encoding="utf-8")
     for outside in ("mybinder", "colab.research.google.com", "user-redirect/git-pull", "launch-buttons"):
         assert outside not in page, outside
+
+
+def test_launch_buttons_appear_on_the_chapters_once_an_instructor_turns_them_on(tmp_path):
+    """The same book built with the settings book/about/run-notebooks.md gives instructors: each chapter
+    gets a launch menu for the hub (an nbgitpuller link), Binder and Colab, pointing at the repository."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    theme = config["sphinx"]["config"]["html_theme_options"]
+    theme["repository_url"] = "https://github.com/example-school/belarus-russia"
+    theme["launch_buttons"].update(jupyterhub_url="https://hub.example-school.org",
+                                   binderhub_url="https://mybinder.org",
+                                   colab_url="https://colab.research.google.com")
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    build = subprocess.run([sys.executable, "-m", "brbook.jbuild", "build", ".", "--builder", "html",
+                            "--config", str(tmp_path / "_config.yml"), "--path-output", str(tmp_path), "-n"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    page = (tmp_path / "_build" / "html" / "book" / "military" / "index.html").read_text(encoding="utf-8")
+    assert "https://hub.example-school.org/hub/user-redirect/git-pull?repo=https%3A//github.com/example-school" \
+           "/belarus-russia" in page.replace("%3A%2F%2F", "%3A//")
+    assert "https://mybinder.org/v2/gh/example-school/belarus-russia/main" in page
+    assert "https://colab.research.google.com/github/example-school/belarus-russia/blob/main" in page
