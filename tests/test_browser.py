@@ -224,3 +224,21 @@ def test_save_image_downloads_the_drawn_chart_as_svg_and_png(site_page, path):
                 text = body.decode("utf-8")
                 assert "<text" in text and 'fill="white"' in text.replace("#ffffff", "white").lower()
         assert log["errors"] == [] and log["outside"] == []
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, site_url):
+    """At 390 px every page fits its width: nothing in the article reaches past the screen's edge."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    wide = {}
+    try:
+        for path in PAGES:
+            page, log = open_tab(context, f"{site_url}/{path}")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                wide[path] = (width, page.evaluate(
+                    "() => [...document.querySelectorAll('article *')].filter(e => e.getBoundingClientRect()"
+                    ".right > 391).slice(0, 3).map(e => e.tagName + '.' + e.className)"))
+            page.close()
+    finally:
+        context.close()
+    assert not wide, wide
