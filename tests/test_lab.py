@@ -454,3 +454,11 @@ def test_launch_buttons_appear_on_the_chapters_once_an_instructor_turns_them_on(
            "/belarus-russia" in page.replace("%3A%2F%2F", "%3A//")
     assert "https://mybinder.org/v2/gh/example-school/belarus-russia/main" in page
     assert "https://colab.research.google.com/github/example-school/belarus-russia/blob/main" in page
+
+
+def test_no_class_notebook_output_carries_a_memory_address():
+    """An object's default text (``<… at 0x7f…>``) changes on every run, so two builds of the same
+    book would differ; every object the chapters display says what it holds instead."""
+    for path in sorted(BUILT.glob("[0-9][0-9]-*.ipynb")):
+        found = re.findall(r"<[\w.]+ (?:object )?at 0x[0-9a-f]+>", path.read_text(encoding="utf-8"))
+        assert not found, f"{path.name}: {sorted(set(found))[:3]}"

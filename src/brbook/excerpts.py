@@ -95,6 +95,9 @@ class Excerpts:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def __repr__(self) -> str:  # the text a notebook stores beside the HTML: the same on every run
+        return f"Excerpts({', '.join(self.rows['excerpt_id'])})"
+
 
 def show(*excerpt_ids: str, anchor_prefix: str = "") -> Excerpts:
     """Display the excerpts with these ids, in the order given.

@@ -35,6 +35,9 @@ class ForecastsTested:
             raise ValueError("no forecast chosen")
         self.rows = rows
 
+    def __repr__(self) -> str:  # the text a notebook stores beside the HTML: the same on every run
+        return f"ForecastsTested({', '.join(self.rows['forecast_id'])})"
+
     @staticmethod
     def _column(title: str, ids: list[str], prefix: str) -> str:
         return (f'<div class="compare-column"><p class="compare-source"><strong>{html.escape(title)}</strong></p>'
