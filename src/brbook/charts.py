@@ -457,9 +457,8 @@ def actors(excerpts: pd.DataFrame, *, title: str, description: str) -> Figure:
         groupby=["actor", "date", "when", "dating", "dated", "source", "excerpt_id", "words"],
     ).properties(height=alt.Step(18))
     table = frame.drop_duplicates("excerpt_id")[["actor", "when", "source", "excerpt_id", "words"]]
-    download = download_rows(quoted.assign(topics=quoted["topics"].str.replace("|", "; ").map(
-        lambda t: "; ".join(book_data.tag_label(x) for x in t.split("; ") if x))),
-        ["excerpt_id", "actor", "when", "topics"], quote="text")
+    labels = quoted["topics"].map(lambda tags: "; ".join(book_data.tag_label(t) for t in tags.split("|") if t))
+    download = download_rows(quoted.assign(topics=labels), ["excerpt_id", "actor", "when", "topics"], quote="text")
     return Figure(chart, description=description, sources=sorted(quoted["source_id"].unique()), table=table,
                   download=download)
 

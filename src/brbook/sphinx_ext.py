@@ -39,13 +39,16 @@ _SEARCH_SCRIPTS = re.compile(r'[ \t]*<script[^>]*src="[^"]*(?:_static/searchtool
 _VEGA_SPEC = re.compile(r'(<script type="application/json" class="vega-spec")(>)(.*?)(</script>)', re.S)
 
 
-def vega_at_build(body: str) -> str:
+def vega_at_build(body: str, originals: list[dict] | None = None) -> str:
     """Every chart's Vega-Lite spec in a page body compiled to Vega (``vl_convert``, the Vega-Lite version the
-    site vendors), so that the browser needs Vega and vega-embed but not the Vega-Lite compiler."""
+    site vendors), so that the browser needs Vega and vega-embed but not the Vega-Lite compiler.
+    ``originals``, if given, receives every chart's spec as the page had it, in page order."""
     import vl_convert
 
     def compile_one(match: re.Match) -> str:
         spec = json.loads(match.group(3))
+        if originals is not None:
+            originals.append(spec)
         if "vega-lite" not in spec.get("$schema", ""):
             return match.group(0)
         vega = vl_convert.vegalite_to_vega(spec, vl_version=VEGA_LITE_VERSION)
@@ -61,8 +64,7 @@ def vega_lite_specs_path(outdir: Path, pagename: str) -> Path:
     return Path(outdir).parent / "vega-lite" / f"{pagename}.json"
 
 
-def _keep_vega_lite(app: Sphinx, pagename: str, body: str) -> None:
-    specs = [json.loads(match.group(3)) for match in _VEGA_SPEC.finditer(body)]
+def _keep_vega_lite(app: Sphinx, pagename: str, specs: list[dict]) -> None:
     target = vega_lite_specs_path(app.outdir, pagename)
     if specs:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -114,8 +116,9 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
     if "body" in context:
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
         if app.config.brbook_vega_at_build:
-            _keep_vega_lite(app, pagename, context["body"])
-            context["body"] = vega_at_build(context["body"])
+            specs: list[dict] = []
+            context["body"] = vega_at_build(context["body"], specs)
+            _keep_vega_lite(app, pagename, specs)
 
 
 def _search_page_script(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:

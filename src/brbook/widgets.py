@@ -118,8 +118,8 @@ class ExcerptExplorer(_Explorer):
 
 
 class CompareExplorer(_Explorer):
-    """One topic, the chosen sources side by side, oldest source first (the live form of
-    :func:`brbook.compare.view`)."""
+    """One topic, the chosen sources side by side, oldest source first (the live form of the book's
+    in-page compare view, :func:`brbook.explorer.compare_html`)."""
 
     title = "Compare the sources on one topic"
 
