@@ -135,7 +135,7 @@ def download_rows(frame: pd.DataFrame, columns: Sequence[str], *, quote: str = "
     ``frame`` holds one row per drawn row with the table's own ``source_id``, ``section`` and quoted
     words (column ``quote``); a row whose table records no section gets an empty one.
     """
-    rows = frame.assign(source=frame["source_id"].map(book_data.cite),
+    rows = frame.assign(source=frame["source_id"].map(book_data.citations()),
                         quote=frame[quote]).reindex(columns=[*columns, *PROVENANCE], fill_value="")
     return rows.fillna("").reset_index(drop=True)
 
@@ -263,7 +263,7 @@ def _keep(field: str, param: alt.Parameter) -> str:
 
 def source_labels(frame: pd.DataFrame) -> pd.DataFrame:
     """Add a readable ``source`` column ("Astapenia and Balkunets (2016)") beside ``source_id``."""
-    return frame.assign(source=frame["source_id"].map(book_data.cite))
+    return frame.assign(source=frame["source_id"].map(book_data.citations()))
 
 
 def _source_ids() -> list[str]:
@@ -518,7 +518,7 @@ def fact_series(facts: pd.DataFrame, *, title: str, description: str, chooser: s
         raise ValueError("no facts with a series to chart")
     names = {series: _series_name(series, group["unit"]) for series, group in rows.groupby("series")}
     rows["figure"] = rows["series"].map(names)
-    rows["source"] = rows["source_id"].map(book_data.cite)
+    rows["source"] = rows["source_id"].map(book_data.citations())
     rows["label"] = [_bar_label(label, sid) for label, sid in zip(rows["label"], rows["source_id"], strict=True)]
     frame = rows[["figure", "label", "value", "unit", "source", "period", "fact_id"]]
     choice = _dropdown("series_choice", chooser, frame["figure"], with_all=False)

@@ -73,8 +73,13 @@ def sources() -> pd.DataFrame:
     ordered by its latest article, so the 2016–2018 series, most of whose articles date from
     2017–2018, comes after the August 2016 paper.
     """
-    frame = _load("sources")
-    spans = _load("articles").groupby("source_id")["published"].agg(["min", "max"])
+    return _sources(str(data_dir())).copy()
+
+
+@cache
+def _sources(directory: str) -> pd.DataFrame:
+    frame = _table("sources", directory).copy()
+    spans = _table("articles", directory).groupby("source_id")["published"].agg(["min", "max"])
     frame["first"] = frame["source_id"].map(spans["min"]).fillna(frame["date"])
     frame["last"] = frame["source_id"].map(spans["max"]).fillna(frame["date"])
     first, last = frame["first"].str[:4], frame["last"].str[:4]
@@ -219,22 +224,39 @@ def cite(source_id: str) -> str:
     Where the text names no author the publisher stands in, as in author–date styles, and where
     it names neither, the first words of the title.
     """
-    row = source(source_id)
-    if row["author"] != "not stated":
-        names = [name.strip().split()[-1] for name in row["author"].split(";")]
-    elif row["publisher"] != "not stated":
-        names = [name.strip() for name in row["publisher"].split(";")]
+    known = citations()
+    if source_id not in known:
+        source(source_id)  # raises the KeyError that names the known ids
+    return known[source_id]
+
+
+def citations() -> dict[str, str]:
+    """Every source's short citation (:func:`cite`), by id: map a column of ids with it."""
+    return dict(_citations(str(data_dir())))
+
+
+@cache
+def _citations(directory: str) -> dict[str, str]:
+    table = _sources(directory)
+    return {row.source_id: f"{_who(row.author, row.publisher, row.title)} ({row.years})"
+            for row in table.itertuples()}
+
+
+def _who(author: str, publisher: str, title: str) -> str:
+    if author != "not stated":
+        names = [name.strip().split()[-1] for name in author.split(";")]
+    elif publisher != "not stated":
+        names = [name.strip() for name in publisher.split(";")]
     else:
-        words = row["title"].split()
+        words = title.split()
         names = ["“" + " ".join(words[:4]) + ("…”" if len(words) > 4 else "”")]
-    who = names[0] if len(names) == 1 else (
+    return names[0] if len(names) == 1 else (
         f"{names[0]} and {names[1]}" if len(names) == 2 else f"{names[0]} et al.")
-    return f"{who} ({source_years()[source_id]})"
 
 
 def source_years() -> dict[str, str]:
     """Each source's year, or span of years for a series (``2016–2018``), by id."""
-    table = sources()
+    table = _sources(str(data_dir()))
     return dict(zip(table["source_id"], table["years"], strict=True))
 
 
