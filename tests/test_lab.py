@@ -49,6 +49,28 @@ def test_class_notebooks_are_named_after_the_chapters_in_reading_order():
     assert not exercise_names & set(names)  # a chapter and its exercises never share a file name
 
 
+def test_a_rebuild_converts_only_the_chapters_whose_inputs_changed(tmp_path, monkeypatch):
+    """Issue 17: the warm rebuild after one chapter's edit converts that chapter alone, and writes what the
+    full conversion writes."""
+    out = tmp_path / "notebooks"
+    first = notebooks.build(ROOT, out)
+    assert [p.read_bytes() for p in first] == [(BUILT / p.name).read_bytes() for p in first]
+    converted = []
+    convert = notebooks.class_notebook
+    monkeypatch.setattr(notebooks, "class_notebook", lambda root, source: converted.append(source) or
+                        convert(root, source))
+    notebooks.build(ROOT, out)
+    assert converted == []
+    digest = notebooks.inputs_digest
+    edited = ROOT / "book" / "military" / "index.md"
+    monkeypatch.setattr(notebooks, "inputs_digest", lambda root, source: digest(root, source) +
+                        ("-edited" if source == edited else ""))
+    (out / "05-media.ipynb").unlink()
+    again = notebooks.build(ROOT, out)
+    assert converted == [edited, ROOT / "book" / "media" / "index.md"]
+    assert [p.read_bytes() for p in again] == [(BUILT / p.name).read_bytes() for p in again]
+
+
 def test_class_notebooks_read_as_prose():
     for path in _chapters():
         text = _markdown(path)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import hashlib
 import html
 import json
 import re
@@ -181,12 +182,7 @@ class Converter:
         return format(value, spec) if spec else str(value)
 
     def _doc_title(self, docname: str) -> str:
-        path = self.root / f"{docname}.md"
-        for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
-            match = HEADING.match(line)
-            if match and line.startswith("# "):
-                return match["title"]
-        return docname
+        return page_title(self.root / f"{docname}.md", docname)
 
     def _bibliography(self, heading: bool = True) -> str:
         if not self.cited:
@@ -351,6 +347,15 @@ def _code_cell(cell, chapter: str, first: bool) -> None:
         cell.metadata["jupyter"] = {"source_hidden": True}
 
 
+def page_title(path: Path, default: str = "") -> str:
+    """A MyST page's title: its first level-one heading (``default`` when it has none or is missing)."""
+    for line in path.read_text(encoding="utf-8").splitlines() if path.exists() else []:
+        match = HEADING.match(line)
+        if match and line.startswith("# "):
+            return match["title"]
+    return default
+
+
 def executed(root: Path, source: Path):
     """The chapter merged with its outputs from the book's execution cache (``make book``).
 
@@ -406,21 +411,50 @@ def class_notebook(root: Path, source: Path):
     return notebook
 
 
+def _digests_file(root: Path, out: Path) -> Path:
+    """Where the digest of each class notebook's inputs is kept (see :func:`inputs_digest`): in ``_build``,
+    outside the site, one file per output folder."""
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
+    return root / "_build" / ".notebook-inputs" / f"{key}.json"
+
+
+def inputs_digest(root: Path, source: Path) -> str:
+    """What a class notebook is made from, as a digest: the chapter's text, the title of every page it may
+    link to, and the edition. Its outputs follow its code (the execution cache keys on it), and a change to
+    ``data/``, the package or the self-checks clears the whole site (``make cache-check``), notebooks included.
+    """
+    titles = {str(p.relative_to(root)): page_title(p) for p in sorted((root / "book").rglob("*.md"))}
+    text = json.dumps([source.read_text(encoding="utf-8"), titles, stamp()], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def build(root: Path, out: Path) -> list[Path]:
-    """Write every class notebook into ``out``; return their paths, in reading order."""
+    """Write every class notebook into ``out``; return their paths, in reading order.
+
+    A notebook whose inputs are unchanged since it was written is kept as it is, so a rebuild after one
+    chapter's edit converts that chapter only.
+    """
     from brbook.bundle import chapter_sources
     from brbook.selfcheck import check_usage
 
     check_usage(root)  # an unused self-check definition fails the build (an unknown id fails its cell)
     out.mkdir(parents=True, exist_ok=True)
-    written = []
+    try:
+        known = json.loads(_digests_file(root, out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        known = {}
+    digests, written = {}, []
     for n, source in enumerate(chapter_sources(root), start=1):
-        notebook = class_notebook(root, source)
         target = out / notebook_name(n, source)
-        text = nbformat.writes(notebook)
-        if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8")
+        digests[target.name] = inputs_digest(root, source)
+        if not (target.exists() and known.get(target.name) == digests[target.name]):
+            text = nbformat.writes(class_notebook(root, source))
+            if not target.exists() or target.read_text(encoding="utf-8") != text:
+                target.write_text(text, encoding="utf-8")
         written.append(target)
+    record = _digests_file(root, out)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps(digests, indent=1), encoding="utf-8")
     return written
 
 

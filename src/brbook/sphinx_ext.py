@@ -227,6 +227,7 @@ def _cached_groups(glossary: Path, mtime: float) -> list[list[str]]:
     return name_groups(glossary)
 
 
+@functools.cache
 def _names_pattern(name: str) -> re.Pattern:
     return re.compile(r"(?<!\w)" + re.escape(name) + r"(?!\w)", re.IGNORECASE)
 
@@ -251,9 +252,10 @@ def _index_spellings(app: Sphinx, doctree, docname: str) -> None:
         return
     glossary = Path(app.srcdir) / "data" / "glossary.csv"
     text = visible_text(doctree)
+    folded = text.lower()  # a cheap first test: a name the pattern finds is in the text in lower case
     extra = []  # every spelling, even one the page has: the index may have glued it to the next word
     for group in _cached_groups(glossary, glossary.stat().st_mtime if glossary.exists() else 0):
-        if any(_names_pattern(name).search(text) for name in group):
+        if any(name.lower() in folded and _names_pattern(name).search(text) for name in group):
             extra.extend(group)
     if extra:
         doctree += search_terms("", nodes.Text(" ".join(extra)))
