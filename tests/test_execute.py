@@ -78,3 +78,60 @@ def test_a_chart_still_gets_the_book_theme():
             "print(config['font'] == charts.FONT, config['range']['category'] == charts.PALETTE)")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert found.stdout.split() == ["True", "True"]
+
+
+def _run(notebook, folder, forked: bool):
+    """Execute ``notebook`` in ``folder`` in a forked kernel (the build's executor) or a fresh one (myst-nb's)."""
+    import asyncio
+    import copy
+
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    notebook = copy.deepcopy(notebook)
+    if forked:
+        return asyncio.run(execute._execute(str(folder / "page.md"), notebook, 60, False))
+    result = single_nb_execution(notebook, cwd=str(folder), timeout=60, allow_errors=False)
+    return result.nb, result.time, result.exc_string
+
+
+@pytest.mark.kernel
+def test_a_forked_kernel_runs_in_the_page_folder_warm_and_reports_errors(tmp_path):
+    import nbformat
+
+    cells = ["import os, sys, random\nprint(os.getcwd())\nprint('pandas' in sys.modules)", "random.random()"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells],
+                                        metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                     "display_name": "Python 3"}})
+    ran, seconds, error = _run(notebook, tmp_path, forked=True)
+    assert error is None and seconds > 0
+    assert ran.cells[0].outputs[0]["text"].split() == [str(tmp_path), "True"]  # pandas came with the fork
+    fresh, _, _ = _run(notebook, tmp_path, forked=False)
+    assert fresh.cells[0].outputs[0]["text"].split() == [str(tmp_path), "False"]
+    again, _, _ = _run(notebook, tmp_path, forked=True)  # each fork reseeds its random numbers
+    assert again.cells[1].outputs[0]["data"] != ran.cells[1].outputs[0]["data"]
+    notebook.cells.append(nbformat.v4.new_code_cell("1 / 0"))
+    _, _, error = _run(notebook, tmp_path, forked=True)
+    assert "ZeroDivisionError" in error
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("page", ["book/compare/index.md", "book/media/index.md"])
+def test_a_forked_kernel_gives_a_page_the_outputs_a_fresh_kernel_gives(page):
+    """The build's pages executed in forked kernels are what Jupyter Book's own kernels make of them
+    (widget models aside, whose ids are random in any two runs)."""
+    import json
+    import re
+
+    settings = execute.Settings.read(ROOT / "_config.yml")
+    notebook = execute.read_notebook(ROOT / page, settings)
+    folder = (ROOT / page).parent
+    forked, _, error = _run(notebook, folder, forked=True)
+    assert error is None
+    fresh, _, _ = _run(notebook, folder, forked=False)
+
+    def outputs(nb) -> str:
+        text = json.dumps([c.get("outputs", []) for c in nb.cells if c.cell_type == "code"], sort_keys=True)
+        return re.sub(r"[0-9a-f]{32}", "ID", text)
+
+    assert outputs(forked) == outputs(fresh)
+    assert len(outputs(fresh)) > 10_000

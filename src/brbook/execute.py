@@ -15,13 +15,14 @@ the execution time of every page recorded in the cache.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import os
 import re
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import traceback
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -137,13 +138,38 @@ def _write_stamp(settings: Settings, digests: dict[str, str]) -> None:
     (settings.cache / STAMP).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
 
 
-def _execute(path: str, notebook, timeout: int, allow_errors: bool):
-    """Run one notebook in its own folder, as myst-nb's cache client does (in a worker process)."""
-    from jupyter_cache.executors.utils import single_nb_execution
+async def _execute(path: str, notebook, timeout: int, allow_errors: bool):
+    """Run one notebook in its own folder, as myst-nb's cache client does (jupyter-cache's
+    ``single_nb_execution``: the notebook's own ``execution`` metadata may override the settings), in a
+    kernel forked from the warm fork server (:mod:`brbook.forked_kernels`)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-    result = single_nb_execution(notebook, cwd=str(Path(path).parent), timeout=timeout,
-                                 allow_errors=allow_errors, meta_override=True)
-    return result.nb, result.time, result.exc_string
+    from brbook.forked_kernels import ForkedKernelManager
+
+    overrides = notebook.metadata.get("execution", {})
+    timeout = overrides.get("timeout", timeout)
+    allow_errors = overrides.get("allow_errors", allow_errors)
+    client = NotebookClient(notebook, resources={"metadata": {"path": str(Path(path).parent)}}, timeout=timeout,
+                            allow_errors=allow_errors, record_timing=False, kernel_manager_class=ForkedKernelManager)
+    started, error = time.perf_counter(), None
+    try:
+        await client.async_execute()
+    except (CellExecutionError, CellTimeoutError):
+        error = traceback.format_exc()
+    return notebook, time.perf_counter() - started, error
+
+
+async def _execute_all(order: list[str], todo: dict, settings: Settings, jobs: int):
+    """Yield ``(path, (notebook, seconds, error))`` as pages finish, ``jobs`` kernels at a time."""
+    gate = asyncio.Semaphore(jobs)
+
+    async def one(path: str):
+        async with gate:
+            return path, await _execute(path, todo[path], settings.timeout, settings.allow_errors)
+
+    for finished in asyncio.as_completed([one(p) for p in order]):
+        yield await finished
 
 
 def _previous_seconds(cache) -> dict[str, float]:
@@ -179,6 +205,9 @@ def execute(toc: Path, config: Path, jobs: int | None = None, log=print) -> dict
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
+    from brbook.forked_kernels import fork_server
+
+    fork_server()  # warms up (imports pandas, Altair, ipykernel) while the pages are matched with the cache
     cache = get_cache(settings.cache)
     todo = {}
     for path in every:
@@ -199,12 +228,9 @@ def execute(toc: Path, config: Path, jobs: int | None = None, log=print) -> dict
     done: dict[str, float] = {}
     failed = []
     started = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_execute, p, todo[p], settings.timeout, settings.allow_errors): p for p in order}
-        for future in as_completed(futures):
-            path = futures[future]
+    async def run() -> None:
+        async for path, (notebook, seconds, error) in _execute_all(order, todo, settings, jobs):
             name = Path(path).relative_to(ROOT)
-            notebook, seconds, error = future.result()
             if error:
                 failed.append(str(name))
                 log(f"{name}: execution failed\n{error}")
@@ -213,6 +239,8 @@ def execute(toc: Path, config: Path, jobs: int | None = None, log=print) -> dict
                                         check_validity=False, overwrite=True)
             done[path] = seconds
             log(f"{name}: executed in {seconds:.1f} s")
+
+    asyncio.run(run())
     log(f"executed {len(done)} page(s) in {time.perf_counter() - started:.1f} s")
     if failed:
         raise RuntimeError(f"{len(failed)} page(s) failed to execute: {', '.join(failed)}")

@@ -1,0 +1,114 @@
+"""Real IPython kernels forked from a warm process, for executing the book's pages.
+
+A page's kernel spends most of its life starting: the interpreter, ipykernel, then pandas and Altair
+(a page's own code runs in well under a second). :class:`ForkedKernelManager` is jupyter_client's
+kernel manager with one change, in the hook jupyter_client provides for it (``_async_launch_kernel``):
+the kernel process is forked from a multiprocessing fork server that imported those libraries once,
+instead of started from nothing. The child is an ordinary ``IPKernelApp`` on the connection file the
+manager wrote, in its own session, with the page's folder and environment, so nbclient talks to it,
+interrupts it and shuts it down as it would any kernel, and the outputs are those of a fresh kernel
+(``make bench`` compares a site built this way with one Jupyter Book built alone, file by file).
+
+Only the standard Python kernel of this interpreter is forked; any other kernel is started as usual.
+The fork server imports third-party libraries only, never ``brbook``, and nothing that registers itself
+with a running IPython (ipywidgets does, so it is left to the kernel).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import sys
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+PRELOAD = ["ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiveshell", "pandas", "altair",
+           "jsonschema", "yaml", "pydantic"]
+"""What the fork server imports once (each page's kernel then finds it imported)."""
+
+_context = None
+
+
+def fork_server() -> multiprocessing.context.ForkServerContext:
+    """The warm process kernels fork from, started on first use (call it early to start it sooner)."""
+    global _context
+    if _context is None:
+        from multiprocessing import forkserver
+
+        _context = multiprocessing.get_context("forkserver")
+        _context.set_forkserver_preload(PRELOAD)
+        forkserver.ensure_running()
+    return _context
+
+
+def _serve(argv: list[str], cwd: str, env: dict[str, str]) -> None:
+    """In the forked child: become the kernel that ``python -m ipykernel_launcher <argv>`` would start."""
+    os.setsid()  # its own process group, as jupyter_client starts kernels, so signals reach only the kernel
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]  # as ipykernel_launcher does; the kernel adds the working folder back
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    random.seed()  # every child would otherwise share the fork server's random state
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()
+    # as for a kernel the manager started: it ends if its parent does (here the fork server, which ends
+    # with the manager), and prints no console banner
+    app.parent_handle = os.getppid()
+    app.initialize(argv)
+    app.start()
+
+
+class _ForkedProcess:
+    """The little of ``subprocess.Popen`` that jupyter_client's local provisioner uses, over a forked child."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, process: multiprocessing.process.BaseProcess):
+        self._process = process
+        self.pid = process.pid
+
+    def poll(self) -> int | None:
+        return None if self._process.is_alive() else self._process.exitcode
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self._process.join(timeout)
+        return self._process.exitcode
+
+    def send_signal(self, signum: int) -> None:
+        if self._process.is_alive():
+            os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self._process.kill()
+
+    def terminate(self) -> None:
+        self._process.terminate()
+
+
+def _launcher_argv(kernel_cmd: list[str]) -> list[str] | None:
+    """The kernel's own arguments when ``kernel_cmd`` starts ipykernel on this interpreter, else None."""
+    if len(kernel_cmd) >= 3 and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"] \
+            and Path(kernel_cmd[0]).resolve() == Path(sys.executable).resolve():
+        return kernel_cmd[3:]
+    return None
+
+
+class ForkedKernelManager(AsyncKernelManager):
+    """An asynchronous kernel manager (nbclient's default) whose Python kernels are forked from :func:`fork_server`."""
+
+    async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
+        argv = _launcher_argv(kernel_cmd)
+        if argv is None:
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+        env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}  # as jupyter_client sets it
+        cwd = str(kw.get("cwd") or os.getcwd())
+        process = fork_server().Process(target=_serve, args=(argv, cwd, env), daemon=False)
+        process.start()
+        provisioner = self.provisioner
+        provisioner.process = _ForkedProcess(process)
+        provisioner.pid, provisioner.pgid, provisioner.cwd = process.pid, None, cwd
+        self._reconcile_connection_info(provisioner.connection_info)
