@@ -138,6 +138,12 @@ def _write_stamp(settings: Settings, digests: dict[str, str]) -> None:
     (settings.cache / STAMP).write_text(json.dumps(stamp, indent=1), encoding="utf-8")
 
 
+def all_cached(sources: list[Path], settings: Settings) -> bool:
+    """Whether every page of ``sources`` was found in the cache, code unchanged, when pages were last executed."""
+    known = _stamp(settings).get("pages", {})
+    return all(known.get(str(p.resolve())) == code_digest(p.read_text(encoding="utf-8")) for p in sources)
+
+
 async def _execute(path: str, notebook, timeout: int, allow_errors: bool):
     """Run one notebook in its own folder, as myst-nb's cache client does (jupyter-cache's
     ``single_nb_execution``: the notebook's own ``execution`` metadata may override the settings), in a

@@ -458,9 +458,16 @@ def build(root: Path, out: Path) -> list[Path]:
     return written
 
 
+def main(argv: list[str]) -> int:
+    """``python -m brbook.notebooks [ROOT [OUT]]``: write the class notebooks (OUT: ``ROOT/_build/notebooks``)."""
+    here = Path(argv[0]) if argv else Path.cwd()
+    out = Path(argv[1]) if len(argv) > 1 else here / "_build" / "notebooks"
+    for path in build(here, out):
+        print(path)
+    return 0
+
+
 if __name__ == "__main__":
     import sys
 
-    here = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
-    for path in build(here, here / "_build" / "notebooks"):
-        print(path)
+    sys.exit(main(sys.argv[1:]))

@@ -135,8 +135,56 @@ def _stamp_footer(app: Sphinx, config) -> None:
     config.html_theme_options = options
 
 
+def _start_chapter_notebooks(app: Sphinx) -> None:
+    """Start writing the class notebooks and the wheel beside Sphinx's own work, when every chapter's
+    execution is already in the cache (``make book`` executes the pages before Sphinx starts); otherwise
+    they are written once the build has executed them (:func:`_write_chapter_notebooks`)."""
+    if app.builder.format != "html" or app.builder.name != "html":
+        return
+    import subprocess
+    import sys
+    import tempfile
+
+    from brbook import bundle, execute, notebooks
+
+    root, out = Path(app.srcdir), Path(app.outdir)
+    config = root / "_config.yml"  # an edition's own configuration names the same cache
+    if not config.exists() or not (root / notebooks.CACHE).exists() \
+            or not execute.all_cached(bundle.chapter_sources(root), execute.Settings.read(config, root)):
+        return
+    wheel = tempfile.TemporaryDirectory()
+    app.brbook_background = {  # type: ignore[attr-defined]
+        "notebooks": subprocess.Popen([sys.executable, "-m", "brbook.notebooks", str(root), str(out / "notebooks")],
+                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+        "wheel": _start_wheel(root, out, wheel.name), "wheel_dir": wheel}
+
+
 def _write_chapter_notebooks(app: Sphinx, exception) -> None:
-    """The class notebooks (``brbook.notebooks``), from this build's execution, as ``notebooks/NN-<name>.ipynb``."""
+    """The class notebooks (``brbook.notebooks``), from this build's execution, as ``notebooks/NN-<name>.ipynb``,
+    and the wheel beside them."""
+    background = getattr(app, "brbook_background", None)
+    if background is not None:
+        del app.brbook_background
+        failures = []
+        for name in ("notebooks", "wheel"):
+            process = background[name]
+            if process is not None:
+                output = process.communicate()[0]
+                if process.returncode:
+                    failures.append(f"{name}: exit {process.returncode}\n{output}")
+        with background["wheel_dir"] as folder:
+            if exception is None and not failures and background["wheel"] is not None:
+                import shutil
+
+                from brbook.edition import version
+
+                name = wheel_name(version())
+                shutil.copyfile(Path(folder) / name, Path(app.outdir) / name)
+        if failures and exception is None:
+            from sphinx.errors import ExtensionError
+
+            raise ExtensionError("writing the class notebooks or the wheel failed:\n" + "\n".join(failures))
+        return
     if exception is not None or app.builder.format != "html" or app.builder.name != "html":
         return
     from brbook import notebooks
@@ -148,22 +196,34 @@ def _write_chapter_notebooks(app: Sphinx, exception) -> None:
     _write_wheel(root, Path(app.outdir))
 
 
+def _start_wheel(root: Path, outdir: Path, folder: str):
+    """``uv build`` of the wheel into ``folder``, started (None when the site has it or uv is missing)."""
+    import subprocess
+
+    from brbook.edition import version
+
+    uv = root / ".tools" / "bin" / "uv"
+    if (outdir / wheel_name(version())).exists() or not uv.exists():
+        return None
+    return subprocess.Popen([str(uv), "build", "--wheel", "--offline", "--quiet", "--out-dir", folder, str(root)],
+                            cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
 def _write_wheel(root: Path, outdir: Path) -> None:
     """The package with its data as a wheel, served beside the notebooks (page "Run the notebooks yourself")."""
     import shutil
-    import subprocess
     import tempfile
 
     from brbook.edition import version
 
-    target = outdir / wheel_name(version())
-    uv = root / ".tools" / "bin" / "uv"
-    if target.exists() or not uv.exists():
-        return
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([str(uv), "build", "--wheel", "--offline", "--quiet", "--out-dir", tmp, str(root)],
-                       check=True, cwd=tmp)
-        shutil.copyfile(Path(tmp) / target.name, target)
+        process = _start_wheel(root, outdir, tmp)
+        if process is None:
+            return
+        output = process.communicate()[0]
+        if process.returncode:
+            raise RuntimeError(f"uv build failed:\n{output}")
+        shutil.copyfile(Path(tmp) / wheel_name(version()), outdir / wheel_name(version()))
 
 
 def wheel_name(version: str) -> str:
@@ -346,6 +406,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("brbook_vega_at_build", False, "html", bool)
     app.connect("config-inited", _stamp_footer)
     app.connect("builder-inited", _lighten_pages)
+    app.connect("builder-inited", _start_chapter_notebooks)
     app.add_node(search_terms, **{writer: (_skip, None) for writer in ("html", "latex", "text", "man", "texinfo")})
     app.connect("doctree-resolved", _index_spellings)
     app.connect("html-page-context", _search_page_script)
