@@ -99,17 +99,21 @@ def test_bundle_has_no_solutions_or_key(unzipped):
 
 
 def test_bundle_notebooks_execute_in_a_real_kernel_with_the_shipped_data(unzipped):
-    probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
-        "import brbook, brbook.data\nprint(brbook.__file__)\nprint(brbook.data.data_dir())")])
-    NotebookClient(probe, timeout=60, kernel_name="python3",
-                   resources={"metadata": {"path": str(unzipped)}}).execute()
-    package, data_dir = probe.cells[0].outputs[0]["text"].split()
-    assert Path(package).parent == unzipped / "brbook" and Path(data_dir) == unzipped / "data"
+    from brbook.forked_kernels import ForkedKernelManager
+
+    for manager in ({}, {"kernel_manager_class": ForkedKernelManager}):  # a fresh kernel, and one forked warm
+        probe = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+            "import brbook, brbook.data\nprint(brbook.__file__)\nprint(brbook.data.data_dir())")])
+        NotebookClient(probe, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(unzipped)}},
+                       **manager).execute()
+        package, data_dir = probe.cells[0].outputs[0]["text"].split()
+        assert Path(package).parent == unzipped / "brbook" and Path(data_dir) == unzipped / "data"
     notebooks = sorted(unzipped.glob("*.ipynb"))
     assert len(notebooks) >= 12
-    for path in notebooks:
+    for path in notebooks:  # in kernels forked warm, as the book's pages are executed (outputs as a fresh kernel's)
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=False,
+        NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=False, record_timing=False,
+                       kernel_manager_class=ForkedKernelManager,
                        resources={"metadata": {"path": str(unzipped)}}).execute()
         outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
         assert outputs, f"{path.name} produced no output"

@@ -10,8 +10,9 @@ interrupts it and shuts it down as it would any kernel, and the outputs are thos
 (``make bench`` compares a site built this way with one Jupyter Book built alone, file by file).
 
 Only the standard Python kernel of this interpreter is forked; any other kernel is started as usual.
-The fork server imports third-party libraries only, never ``brbook``, and nothing that registers itself
-with a running IPython (ipywidgets does, so it is left to the kernel).
+The fork server imports third-party libraries only, and nothing that registers itself with a running
+IPython (ipywidgets does, so it is left to the kernel); a kernel forgets the ``brbook`` modules that
+forking brought, so a page imports the package from wherever a fresh kernel would (a bundle's own copy).
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def _serve(argv: list[str], cwd: str, env: dict[str, str]) -> None:
     random.seed()  # every child would otherwise share the fork server's random state
     from ipykernel.kernelapp import IPKernelApp
 
+    for name in [m for m in sys.modules if m == "brbook" or m.startswith("brbook.")]:
+        del sys.modules[name]  # this module came with the fork: the page imports brbook from where it finds it
     app = IPKernelApp.instance()
     # as for a kernel the manager started: it ends if its parent does (here the fork server, which ends
     # with the manager), and prints no console banner
