@@ -135,3 +135,27 @@ def test_a_forked_kernel_gives_a_page_the_outputs_a_fresh_kernel_gives(page):
 
     assert outputs(forked) == outputs(fresh)
     assert len(outputs(fresh)) > 10_000
+
+
+def test_a_rebuild_compiles_only_charts_it_has_not_compiled(tmp_path, monkeypatch):
+    """Issue 17: compiled Vega is kept by the spec's digest, and what is kept is what the compiler gives."""
+    import json
+
+    import vl_convert
+
+    from brbook import sphinx_ext
+
+    spec = {"$schema": "https://vega.github.io/schema/vega-lite/v6.json", "mark": "point",
+            "data": {"values": [{"x": 1}]}, "encoding": {"x": {"field": "x", "type": "quantitative"}}}
+    body = f'<script type="application/json" class="vega-spec">{json.dumps(spec)}</script>'
+    first = sphinx_ext.vega_at_build(body, cache=tmp_path)
+    assert len(list(tmp_path.glob("*.json"))) == 1 and first == sphinx_ext.vega_at_build(body)
+    assert 'data-grammar="vega"' in first
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_vega", refuse)
+    assert sphinx_ext.vega_at_build(body, cache=tmp_path) == first
+    with pytest.raises(AssertionError, match="compiled again"):
+        sphinx_ext.vega_at_build(body.replace('"point"', '"bar"'), cache=tmp_path)

@@ -39,11 +39,12 @@ _SEARCH_SCRIPTS = re.compile(r'[ \t]*<script[^>]*src="[^"]*(?:_static/searchtool
 _VEGA_SPEC = re.compile(r'(<script type="application/json" class="vega-spec")(>)(.*?)(</script>)', re.S)
 
 
-def vega_at_build(body: str, originals: list[dict] | None = None) -> str:
+def vega_at_build(body: str, originals: list[dict] | None = None, cache: Path | None = None) -> str:
     """Every chart's Vega-Lite spec in a page body compiled to Vega (``vl_convert``, the Vega-Lite version the
     site vendors), so that the browser needs Vega and vega-embed but not the Vega-Lite compiler.
-    ``originals``, if given, receives every chart's spec as the page had it, in page order."""
-    import vl_convert
+    ``originals``, if given, receives every chart's spec as the page had it, in page order; ``cache``, if
+    given, is a folder that keeps each compiled spec by its digest (a rebuild compiles only changed charts)."""
+    import hashlib
 
     def compile_one(match: re.Match) -> str:
         spec = json.loads(match.group(3))
@@ -51,8 +52,23 @@ def vega_at_build(body: str, originals: list[dict] | None = None) -> str:
             originals.append(spec)
         if "vega-lite" not in spec.get("$schema", ""):
             return match.group(0)
-        vega = vl_convert.vegalite_to_vega(spec, vl_version=VEGA_LITE_VERSION)
-        text = json.dumps(vega, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+        kept = cache / f"{hashlib.sha256((VEGA_LITE_VERSION + match.group(3)).encode()).hexdigest()}.json" \
+            if cache is not None else None
+        if kept is not None and kept.exists():
+            text = kept.read_text(encoding="utf-8")
+        else:
+            import vl_convert
+
+            vega = vl_convert.vegalite_to_vega(spec, vl_version=VEGA_LITE_VERSION)
+            text = json.dumps(vega, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+            if kept is not None:  # written whole then renamed: parallel writers may compile the same chart
+                import os
+                import tempfile
+
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=kept.parent, delete=False) as f:
+                    f.write(text)
+                os.replace(f.name, kept)
         return f'{match.group(1)} data-grammar="vega"{match.group(2)}{text}{match.group(4)}'
 
     return _VEGA_SPEC.sub(compile_one, body)
@@ -117,7 +133,7 @@ def _clean_page(app: Sphinx, pagename: str, templatename: str, context: dict, do
         context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
         if app.config.brbook_vega_at_build:
             specs: list[dict] = []
-            context["body"] = vega_at_build(context["body"], specs)
+            context["body"] = vega_at_build(context["body"], specs, Path(app.doctreedir) / "brbook-vega")
             _keep_vega_lite(app, pagename, specs)
 
 
