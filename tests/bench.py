@@ -114,6 +114,11 @@ def book_builds() -> dict:
     return {"serial": serial, "cold": cold, "warm": warm, "alone": alone, "beside": beside, "diff": diff}
 
 
+def check() -> float:
+    """`make check`, the inner loop (lint, data/, the tests that need neither a browser nor a built book)."""
+    return _run(["make", "check"])
+
+
 def suite() -> float:
     """`make test` from an empty _build (the environment and node_modules exist)."""
     shutil.rmtree(ROOT / "_build", ignore_errors=True)
@@ -281,6 +286,7 @@ def main() -> None:
     parser.add_argument("--suite", action="store_true", help="also time `make test` from an empty _build")
     parser.add_argument("--skip-site", action="store_true", help="skip page weights and chart drawing")
     parser.add_argument("--skip-grading", action="store_true", help="skip the grading rates")
+    parser.add_argument("--skip-check", action="store_true", help="skip timing `make check`")
     parser.add_argument("--submissions", type=int, default=200)
     parser.add_argument("--baseline", type=int, default=12, help="notebooks run by the nbclient baseline")
     parser.add_argument("--exercise", default="military")
@@ -317,6 +323,9 @@ def main() -> None:
         print(f"grading: brbook grade --jobs 2: {rates['brbook']:.1f} submissions/s on {args.submissions}; "
               f"nbclient, one fresh kernel each: {rates['nbclient']:.2f} submissions/s on {args.baseline}; "
               f"speed-up {rates['brbook'] / rates['nbclient']:.0f}x (target >= 5x)")
+    if not args.skip_check:
+        print(f"make check (lint, data/, the tests that need no browser or built book): {check():.0f} s "
+              "(target <= 60 s)")
     if args.suite:
         print(f"make test from an empty _build (book, instructor edition, bundle, every test): {suite():.0f} s "
               "(target <= 300 s)")

@@ -153,10 +153,13 @@ def _visit_key(item: pytest.Item) -> tuple:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests that read built outputs, and run the tests of each page's visit one after another."""
+    """Mark the tests that read built outputs or drive Chromium, and run the tests of each page's visit one
+    after another."""
     for item in items:
         if BUILT_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.built)
+        if "browser" in item.fixturenames:  # every test that drives Chromium, wherever it lives (make check skips them)
+            item.add_marker(pytest.mark.browser)
     browser_tests = [item for item in items if item.path.name == "test_browser.py"]
     if browser_tests:
         start = items.index(browser_tests[0])

@@ -84,19 +84,32 @@ def _run(notebook, folder, forked: bool):
     """Execute ``notebook`` in ``folder`` in a forked kernel (the build's executor) or a fresh one (myst-nb's)."""
     import asyncio
     import copy
+    from concurrent.futures import ThreadPoolExecutor
 
     from jupyter_cache.executors.utils import single_nb_execution
 
     notebook = copy.deepcopy(notebook)
-    if forked:
-        return asyncio.run(execute._execute(str(folder / "page.md"), notebook, 60, False))
+    if forked:  # in a thread of its own: a worker that drove Playwright has an event loop running
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, execute._execute(str(folder / "page.md"), notebook, 60, False)).result()
     result = single_nb_execution(notebook, cwd=str(folder), timeout=60, allow_errors=False)
     return result.nb, result.time, result.exc_string
 
 
 @pytest.mark.kernel
 def test_a_forked_kernel_runs_in_the_page_folder_warm_and_reports_errors(tmp_path):
+    import multiprocessing
+
     import nbformat
+
+    from brbook.forked_kernels import fork_server
+
+    # grading's sandbox starts the process's own fork server with an IPython shell in it, which a kernel
+    # forked from it would trip over: kernels fork from a server of their own
+    grading = multiprocessing.get_context("forkserver")
+    grading.set_forkserver_preload(["brbook.grading.shell"])
+    grading.Process(target=print, args=("",)).start()
+    assert fork_server() is not multiprocessing.forkserver._forkserver
 
     cells = ["import os, sys, random\nprint(os.getcwd())\nprint('pandas' in sys.modules)", "random.random()"]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells],

@@ -18,9 +18,11 @@ forking brought, so a page imports the package from wherever a fresh kernel woul
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.context
 import os
 import random
 import sys
+from multiprocessing import forkserver, popen_forkserver
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -29,19 +31,43 @@ PRELOAD = ["ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiv
            "jsonschema", "yaml", "pydantic"]
 """What the fork server imports once (each page's kernel then finds it imported)."""
 
-_context = None
+_server = None
 
 
-def fork_server() -> multiprocessing.context.ForkServerContext:
-    """The warm process kernels fork from, started on first use (call it early to start it sooner)."""
-    global _context
-    if _context is None:
+def fork_server():
+    """The warm process kernels fork from, started on first use (call it early to start it sooner).
+
+    It is a fork server of this module's own: the standard library keeps one per process, which grading
+    starts with its sandbox's preload, and a kernel must not fork from that one (nor a sandbox from this).
+    """
+    global _server
+    if _server is None:
         from multiprocessing import forkserver
 
-        _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(PRELOAD)
-        forkserver.ensure_running()
-    return _context
+        _server = forkserver.ForkServer()
+        _server.set_forkserver_preload(PRELOAD)
+        _server.ensure_running()
+    return _server
+
+
+class _Popen(popen_forkserver.Popen):
+    """The standard library's fork-server launch, asking :func:`fork_server` rather than the process's own."""
+
+    def _launch(self, process_obj) -> None:
+        shared = forkserver.connect_to_new_process  # looked up when a process is launched
+        forkserver.connect_to_new_process = fork_server().connect_to_new_process
+        try:
+            super()._launch(process_obj)
+        finally:
+            forkserver.connect_to_new_process = shared
+
+
+class _KernelProcess(multiprocessing.context.ForkServerProcess):
+    _start_method = "forkserver"
+
+    @staticmethod
+    def _Popen(process_obj):
+        return _Popen(process_obj)
 
 
 def _serve(argv: list[str], cwd: str, env: dict[str, str]) -> None:
@@ -109,7 +135,7 @@ class ForkedKernelManager(AsyncKernelManager):
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}  # as jupyter_client sets it
         cwd = str(kw.get("cwd") or os.getcwd())
-        process = fork_server().Process(target=_serve, args=(argv, cwd, env), daemon=False)
+        process = _KernelProcess(target=_serve, args=(argv, cwd, env), daemon=False)
         process.start()
         provisioner = self.provisioner
         provisioner.process = _ForkedProcess(process)
