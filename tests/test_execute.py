@@ -128,7 +128,7 @@ def test_a_forked_kernel_runs_in_the_page_folder_warm_and_reports_errors(tmp_pat
 
 
 @pytest.mark.kernel
-@pytest.mark.parametrize("page", ["book/compare/index.md", "book/media/index.md"])
+@pytest.mark.parametrize("page", ["book/media/index.md"])  # charts, self-checks, excerpts, glue
 def test_a_forked_kernel_gives_a_page_the_outputs_a_fresh_kernel_gives(page):
     """The build's pages executed in forked kernels are what Jupyter Book's own kernels make of them
     (widget models aside, whose ids are random in any two runs)."""
