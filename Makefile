@@ -102,7 +102,9 @@ browser:  ## Debian's chromium for the browser tests
 
 # The suite builds nothing itself: it reads the book, the instructor edition, the bundle and the exercises
 # built here once. pytest-xdist runs it on every core; the browser tests (one Chromium) stay on one worker.
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
+# Bytecode is written while the tests run (this machine sets PYTHONDONTWRITEBYTECODE): otherwise each worker
+# compiles the package and rewrites every test module's assertions again on every run (about 3 s each).
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadgroup
 
 test: test-env browser  ## run the whole test suite (lint, data, both editions, the bundle, then every test)
 	$(BIN)/ruff check src tests

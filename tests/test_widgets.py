@@ -6,6 +6,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from brbook.forked_kernels import ForkedKernelManager
+
 pytestmark = pytest.mark.kernel
 
 CELLS = [
@@ -21,9 +23,10 @@ CELLS = [
 
 
 def printed(tmp_path, *sources: str) -> list[str]:
-    """Run the cells in a fresh kernel; return the words the last cell printed."""
+    """Run the cells in a real kernel (forked warm, as the book's pages run); return the words the last cell printed."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
-    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}},
+                   kernel_manager_class=ForkedKernelManager).execute()
     return nb.cells[-1].outputs[0]["text"].split()
 
 
