@@ -17,11 +17,13 @@ forking brought, so a page imports the package from wherever a fresh kernel woul
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import multiprocessing.context
 import os
 import random
 import sys
+import types
 from multiprocessing import forkserver, popen_forkserver
 from pathlib import Path
 
@@ -42,8 +44,6 @@ def fork_server():
     """
     global _server
     if _server is None:
-        from multiprocessing import forkserver
-
         _server = forkserver.ForkServer()
         _server.set_forkserver_preload(PRELOAD)
         _server.ensure_running()
@@ -54,12 +54,17 @@ class _Popen(popen_forkserver.Popen):
     """The standard library's fork-server launch, asking :func:`fork_server` rather than the process's own."""
 
     def _launch(self, process_obj) -> None:
-        shared = forkserver.connect_to_new_process  # looked up when a process is launched
-        forkserver.connect_to_new_process = fork_server().connect_to_new_process
-        try:
-            super()._launch(process_obj)
-        finally:
-            forkserver.connect_to_new_process = shared
+        _launch_from_own_server()(self, process_obj)
+
+
+@functools.cache
+def _launch_from_own_server():
+    """The standard library's own ``_launch``, run with :func:`fork_server` where it names the module's server
+    (``forkserver.connect_to_new_process``): nothing shared is changed, so other launches are untouched."""
+    server = types.SimpleNamespace(connect_to_new_process=fork_server().connect_to_new_process,
+                                   read_signed=forkserver.read_signed)
+    launch = popen_forkserver.Popen._launch
+    return types.FunctionType(launch.__code__, {**vars(popen_forkserver), "forkserver": server}, launch.__name__)
 
 
 class _KernelProcess(multiprocessing.context.ForkServerProcess):
@@ -139,5 +144,7 @@ class ForkedKernelManager(AsyncKernelManager):
         process.start()
         provisioner = self.provisioner
         provisioner.process = _ForkedProcess(process)
-        provisioner.pid, provisioner.pgid, provisioner.cwd = process.pid, None, cwd
+        # the kernel leads a process group of its own (os.setsid); until it does, a signal to the group fails
+        # and jupyter_client falls back to the process itself
+        provisioner.pid, provisioner.pgid, provisioner.cwd = process.pid, process.pid, cwd
         self._reconcile_connection_info(provisioner.connection_info)
