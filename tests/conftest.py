@@ -118,9 +118,9 @@ GROUPS = {"test_browser.py": "browser", "test_explorer.py": "browser",
           "test_instructor_pages_are_private_and_accessible": "browser",
           "test_grading.py": "grading", "test_reference_solution_scores_100_and_blank_scores_0": "grading"}
 """Tests one xdist worker runs one after another (by module or by test function). Browser: one Chromium, and
-the tests of a page share its visit. Grading: the module shares one graded class, and two `brbook grade` runs
-at once must not meet: sandbox uids are numbered from the same base in every run, so one run's clean-up (or a
-submission's kill(-1)) reaches the other run's submissions."""
+the tests of a page share its visit. Grading: the module shares one graded class (a sandboxed run of about 10 s
+done once); concurrent `brbook grade` runs themselves are safe, each leasing its own block of sandbox
+uids (``brbook.grading.sandbox.uid_block``)."""
 
 
 def group_of(nodeid: str) -> str | None:
