@@ -63,7 +63,7 @@ def test_a_rebuild_converts_only_the_chapters_whose_inputs_changed(tmp_path, mon
     assert converted == []
     digest = notebooks.inputs_digest
     edited = ROOT / "book" / "military" / "index.md"
-    monkeypatch.setattr(notebooks, "inputs_digest", lambda root, source: digest(root, source) +
+    monkeypatch.setattr(notebooks, "inputs_digest", lambda source, titles: digest(source, titles) +
                         ("-edited" if source == edited else ""))
     (out / "05-media.ipynb").unlink()
     again = notebooks.build(ROOT, out)

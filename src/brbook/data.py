@@ -224,7 +224,7 @@ def cite(source_id: str) -> str:
     Where the text names no author the publisher stands in, as in author–date styles, and where
     it names neither, the first words of the title.
     """
-    known = citations()
+    known = _citations(str(data_dir()))
     if source_id not in known:
         source(source_id)  # raises the KeyError that names the known ids
     return known[source_id]

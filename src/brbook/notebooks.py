@@ -418,12 +418,17 @@ def _digests_file(root: Path, out: Path) -> Path:
     return root / "_build" / ".notebook-inputs" / f"{key}.json"
 
 
-def inputs_digest(root: Path, source: Path) -> str:
+def page_titles(root: Path) -> dict[str, str]:
+    """The title of every page of the book (:func:`page_title`), by its path under ``root``."""
+    return {str(p.relative_to(root)): page_title(p) for p in sorted((root / "book").rglob("*.md"))}
+
+
+def inputs_digest(source: Path, titles: dict[str, str]) -> str:
     """What a class notebook is made from, as a digest: the chapter's text, the title of every page it may
-    link to, and the edition. Its outputs follow its code (the execution cache keys on it), and a change to
-    ``data/``, the package or the self-checks clears the whole site (``make cache-check``), notebooks included.
+    link to (:func:`page_titles`), and the edition. Its outputs follow its code (the execution cache keys on
+    it), and a change to ``data/``, the package or the self-checks clears the whole site (``make
+    cache-check``), notebooks included.
     """
-    titles = {str(p.relative_to(root)): page_title(p) for p in sorted((root / "book").rglob("*.md"))}
     text = json.dumps([source.read_text(encoding="utf-8"), titles, stamp()], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -443,10 +448,10 @@ def build(root: Path, out: Path) -> list[Path]:
         known = json.loads(_digests_file(root, out).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         known = {}
-    digests, written = {}, []
+    digests, written, titles = {}, [], page_titles(root)
     for n, source in enumerate(chapter_sources(root), start=1):
         target = out / notebook_name(n, source)
-        digests[target.name] = inputs_digest(root, source)
+        digests[target.name] = inputs_digest(source, titles)
         if not (target.exists() and known.get(target.name) == digests[target.name]):
             text = nbformat.writes(class_notebook(root, source))
             if not target.exists() or target.read_text(encoding="utf-8") != text:

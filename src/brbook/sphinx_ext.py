@@ -25,8 +25,14 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 from docutils import nodes
@@ -44,7 +50,6 @@ def vega_at_build(body: str, originals: list[dict] | None = None, cache: Path | 
     site vendors), so that the browser needs Vega and vega-embed but not the Vega-Lite compiler.
     ``originals``, if given, receives every chart's spec as the page had it, in page order; ``cache``, if
     given, is a folder that keeps each compiled spec by its digest (a rebuild compiles only changed charts)."""
-    import hashlib
 
     def compile_one(match: re.Match) -> str:
         spec = json.loads(match.group(3))
@@ -62,9 +67,6 @@ def vega_at_build(body: str, originals: list[dict] | None = None, cache: Path | 
             vega = vl_convert.vegalite_to_vega(spec, vl_version=VEGA_LITE_VERSION)
             text = json.dumps(vega, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
             if kept is not None:  # written whole then renamed: parallel writers may compile the same chart
-                import os
-                import tempfile
-
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=kept.parent, delete=False) as f:
                     f.write(text)
@@ -157,10 +159,6 @@ def _start_chapter_notebooks(app: Sphinx) -> None:
     they are written once the build has executed them (:func:`_write_chapter_notebooks`)."""
     if app.builder.format != "html" or app.builder.name != "html":
         return
-    import subprocess
-    import sys
-    import tempfile
-
     from brbook import bundle, execute, notebooks
 
     root, out = Path(app.srcdir), Path(app.outdir)
@@ -168,38 +166,30 @@ def _start_chapter_notebooks(app: Sphinx) -> None:
     if not config.exists() or not (root / notebooks.CACHE).exists() \
             or not execute.all_cached(bundle.chapter_sources(root), execute.Settings.read(config, root)):
         return
-    wheel = tempfile.TemporaryDirectory()
-    app.brbook_background = {  # type: ignore[attr-defined]
-        "notebooks": subprocess.Popen([sys.executable, "-m", "brbook.notebooks", str(root), str(out / "notebooks")],
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
-        "wheel": _start_wheel(root, out, wheel.name), "wheel_dir": wheel}
+    folder = tempfile.TemporaryDirectory()
+    app.brbook_background = (  # type: ignore[attr-defined]
+        subprocess.Popen([sys.executable, "-m", "brbook.notebooks", str(root), str(out / "notebooks")],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True),
+        _start_wheel(root, out, folder.name), folder)
 
 
 def _write_chapter_notebooks(app: Sphinx, exception) -> None:
     """The class notebooks (``brbook.notebooks``), from this build's execution, as ``notebooks/NN-<name>.ipynb``,
-    and the wheel beside them."""
+    and the wheel beside them: waited for when :func:`_start_chapter_notebooks` started them, else written now."""
     background = getattr(app, "brbook_background", None)
     if background is not None:
         del app.brbook_background
-        failures = []
-        for name in ("notebooks", "wheel"):
-            process = background[name]
-            if process is not None:
-                output = process.communicate()[0]
-                if process.returncode:
-                    failures.append(f"{name}: exit {process.returncode}\n{output}")
-        with background["wheel_dir"] as folder:
-            if exception is None and not failures and background["wheel"] is not None:
-                import shutil
+        writing, building, folder = background
+        with folder:
+            output = writing.communicate()[0]
+            if exception is not None or writing.returncode:
+                _finish_wheel(building, None, Path(app.outdir))
+                if exception is None:
+                    from sphinx.errors import ExtensionError
 
-                from brbook.edition import version
-
-                name = wheel_name(version())
-                shutil.copyfile(Path(folder) / name, Path(app.outdir) / name)
-        if failures and exception is None:
-            from sphinx.errors import ExtensionError
-
-            raise ExtensionError("writing the class notebooks or the wheel failed:\n" + "\n".join(failures))
+                    raise ExtensionError(f"writing the class notebooks failed (exit {writing.returncode}):\n{output}")
+                return
+            _finish_wheel(building, Path(folder.name), Path(app.outdir))
         return
     if exception is not None or app.builder.format != "html" or app.builder.name != "html":
         return
@@ -212,10 +202,8 @@ def _write_chapter_notebooks(app: Sphinx, exception) -> None:
     _write_wheel(root, Path(app.outdir))
 
 
-def _start_wheel(root: Path, outdir: Path, folder: str):
+def _start_wheel(root: Path, outdir: Path, folder: str) -> subprocess.Popen | None:
     """``uv build`` of the wheel into ``folder``, started (None when the site has it or uv is missing)."""
-    import subprocess
-
     from brbook.edition import version
 
     uv = root / ".tools" / "bin" / "uv"
@@ -225,21 +213,24 @@ def _start_wheel(root: Path, outdir: Path, folder: str):
                             cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _write_wheel(root: Path, outdir: Path) -> None:
-    """The package with its data as a wheel, served beside the notebooks (page "Run the notebooks yourself")."""
-    import shutil
-    import tempfile
-
+def _finish_wheel(building: subprocess.Popen | None, folder: Path | None, outdir: Path) -> None:
+    """Wait for the wheel's build and copy the wheel into the site (``folder`` None: wait only)."""
+    if building is None:
+        return
+    output = building.communicate()[0]
+    if folder is None:
+        return
+    if building.returncode:
+        raise RuntimeError(f"uv build failed:\n{output}")
     from brbook.edition import version
 
+    shutil.copyfile(folder / wheel_name(version()), outdir / wheel_name(version()))
+
+
+def _write_wheel(root: Path, outdir: Path) -> None:
+    """The package with its data as a wheel, served beside the notebooks (page "Run the notebooks yourself")."""
     with tempfile.TemporaryDirectory() as tmp:
-        process = _start_wheel(root, outdir, tmp)
-        if process is None:
-            return
-        output = process.communicate()[0]
-        if process.returncode:
-            raise RuntimeError(f"uv build failed:\n{output}")
-        shutil.copyfile(Path(tmp) / wheel_name(version()), outdir / wheel_name(version()))
+        _finish_wheel(_start_wheel(root, outdir, tmp), Path(tmp), outdir)
 
 
 def wheel_name(version: str) -> str:
