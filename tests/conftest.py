@@ -108,6 +108,7 @@ BROWSER_ORDER = [
     "test_no_serious_accessibility_violations",
     "test_every_self_check_answers",
     "test_timeline_dimension_filter_changes_the_marks_drawn",
+    "test_charts_stay_labelled_images_when_the_page_narrows",
     "test_bound_controls_change_the_chart",
     "test_save_image_downloads_the_drawn_chart_as_svg_and_png",
     "test_self_checks_give_matching_feedback_wrong_then_right",

@@ -115,6 +115,31 @@ CHAPTER_PAGES = ["book/military/index.html", "book/economy/index.html", "book/fo
                  "book/media/index.html"]
 
 
+LABELLED = """el => { const svg = el.querySelector('svg');
+  return !!svg && svg.getAttribute('role') === 'img' && svg.getAttribute('aria-label') === el.dataset.label
+    && svg.querySelectorAll('[role]').length === 0; }"""
+"""A drawn chart is one image named by its description, with no unnamed graphics inside (axe: svg-img-alt)."""
+
+
+@pytest.mark.parametrize("path", [*CHAPTER_PAGES, "book/timeline/index.html"])
+def test_charts_stay_labelled_images_when_the_page_narrows(site_page, path):
+    """Vega draws a chart again when its column narrows (a phone turned, a window resized)."""
+    with site_page(path) as (page, log):
+        size = page.viewport_size
+        widths = "() => Array.from(document.querySelectorAll('.vega-chart svg')).map(s => s.getAttribute('width'))"
+        before = page.evaluate(widths)
+        try:
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.wait_for_function(f"old => {widths}().every((w, i) => w !== old[i])", arg=before, timeout=15000)
+            charts = page.locator(".vega-chart")
+            unlabelled = [n + 1 for n in range(charts.count()) if not charts.nth(n).evaluate(LABELLED)]
+            assert unlabelled == [], f"{path}: charts {unlabelled} drawn again without their label"
+        finally:
+            page.set_viewport_size(size)
+            page.wait_for_function(f"old => {widths}().every((w, i) => w === old[i])", arg=before, timeout=15000)
+        assert log["errors"] == []
+
+
 @pytest.mark.parametrize("path", [*CHAPTER_PAGES, "book/timeline/index.html"])
 def test_bound_controls_change_the_chart(site_page, path):
     with site_page(path) as (page, log):
@@ -134,6 +159,7 @@ def test_bound_controls_change_the_chart(site_page, path):
             page.wait_for_timeout(300)
             after = chart.locator("svg").inner_html()
             assert after != before, f"{path}: chart {n + 1} did not change when its control changed"
+            assert chart.evaluate(LABELLED), f"{path}: chart {n + 1} lost its label when drawn again"
             changed += 1
         assert changed >= 2 and log["errors"] == []
 

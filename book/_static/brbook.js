@@ -37,7 +37,7 @@
         return Promise.all(charts.map(function (el) {
           var spec = JSON.parse(el.parentNode.querySelector("script.vega-spec").textContent);
           return window.vegaEmbed(el, spec, { actions: false, renderer: "svg" }).then(function (result) {
-            labelDrawing(el);
+            keepLabelled(el);
             tapTooltips(el);
             el.dataset.rendered = "true";
             el.vegaView = result.view;
@@ -94,7 +94,9 @@
 
   /* The SVG is one image labelled with the chart's description; its inner groups and brush
    * rectangles, which Vega marks as graphics with no text of their own, are left out of the
-   * accessibility tree. The controls beside the SVG stay reachable. */
+   * accessibility tree. The controls beside the SVG stay reachable. Vega draws marks again when a
+   * control, a brush or the page's width changes, so the labelling is kept up after every drawing
+   * (it changes nothing once done, which ends the observer's round). */
   function labelDrawing(el) {
     var svg = el.querySelector("svg");
     if (!svg) { return; }
@@ -103,9 +105,17 @@
       node.removeAttribute("aria-roledescription");
       node.removeAttribute("aria-label");
     });
-    svg.setAttribute("role", "img");
-    svg.removeAttribute("aria-roledescription");
-    svg.setAttribute("aria-label", el.dataset.label);
+    if (svg.getAttribute("role") !== "img") { svg.setAttribute("role", "img"); }
+    if (svg.hasAttribute("aria-roledescription")) { svg.removeAttribute("aria-roledescription"); }
+    if (svg.getAttribute("aria-label") !== el.dataset.label) { svg.setAttribute("aria-label", el.dataset.label); }
+  }
+
+  function keepLabelled(el) {
+    labelDrawing(el);
+    new MutationObserver(function () { labelDrawing(el); }).observe(el, {
+      subtree: true, childList: true, attributes: true,
+      attributeFilter: ["role", "aria-roledescription", "aria-label"]
+    });
   }
 
   /* ---------- self-checks: answers are salted SHA-256 hashes, feedback is masked ---------- */
