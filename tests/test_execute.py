@@ -59,6 +59,18 @@ def test_the_built_book_read_every_page_from_the_cache_the_executor_fills(built_
     assert all(seconds and seconds > 0 for seconds in recorded.values())
 
 
+def test_the_built_book_kept_its_compiled_templates_and_formatted_references(built_html):
+    """Issue 17: what a rebuild need not redo is kept beside the doctrees by the build that made the site."""
+    import pickle
+
+    doctrees = ROOT / "_build" / ".doctrees"
+    templates = list((doctrees / "brbook-jinja").glob("__jinja2_*.cache"))
+    assert len(templates) >= 10  # the theme's layout, its sections and their parts
+    references = pickle.loads((doctrees / "brbook-references.pickle").read_bytes())
+    cited = (ROOT / "data" / "references.bib").read_text(encoding="utf-8").count("\n@")
+    assert len(references) >= cited and all(f.text.render_as("text") for f in references.values())
+
+
 @pytest.mark.parametrize("chapter, imports, heavy", [
     ("sources", "book, reference", {"altair", "pandera"}),
     ("synthesis", "book, compare, data, reference, selfcheck, widgets", {"altair", "pandera"}),
@@ -172,3 +184,41 @@ def test_a_rebuild_compiles_only_charts_it_has_not_compiled(tmp_path, monkeypatc
     assert sphinx_ext.vega_at_build(body, cache=tmp_path) == first
     with pytest.raises(AssertionError, match="compiled again"):
         sphinx_ext.vega_at_build(body.replace('"point"', '"bar"'), cache=tmp_path)
+
+
+def test_a_rebuild_formats_only_references_it_has_not_formatted(tmp_path, monkeypatch):
+    """Issue 17: formatted references are kept beside the doctrees, keyed on the style and every field."""
+    from types import SimpleNamespace
+
+    import pybtex.database
+    import pybtex.plugin
+    from pybtex.style.formatting import BaseStyle
+
+    from brbook import sphinx_ext
+
+    bib = pybtex.database.parse_string(
+        '@article{a, author = {Ann Author}, title = {One}, journal = {J}, year = {2016}}', "bibtex")
+    entry = bib.entries["a"]
+    style = pybtex.plugin.find_plugin("pybtex.style.formatting", "alpha")()
+    original = BaseStyle.format_entry
+    monkeypatch.setattr(BaseStyle, "format_entry", original)  # restored after the test
+
+    def build(format_entry) -> tuple[str, list]:
+        BaseStyle.format_entry = format_entry
+        finished = []
+        sphinx_ext._remember_formatted_references(
+            SimpleNamespace(doctreedir=str(tmp_path), connect=lambda event, f: finished.append(f)))
+        text = style.format_entry("Aut16", entry).text.render_as("text")
+        finished[0](None, None)
+        return text, finished
+
+    first, _ = build(original)
+    assert (tmp_path / "brbook-references.pickle").exists() and "Ann Author" in first and "One" in first
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("formatted again")
+
+    assert build(refuse)[0] == first  # the kept entry, not formatted again
+    entry.fields["title"] = "Two"
+    with pytest.raises(AssertionError, match="formatted again"):
+        build(refuse)

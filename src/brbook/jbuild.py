@@ -29,7 +29,23 @@ def main(argv: list[str]) -> None:
     _declare_parallel_safe()
     _write_few_pages_serially()
     _remember_bibtex_plugins()
-    command(argv, prog_name="jupyter-book")
+    try:
+        command(argv, prog_name="jupyter-book")
+    except SystemExit as done:
+        _exit_now(done.code)
+    _exit_now(0)
+
+
+def _exit_now(code) -> None:
+    """End the process without tearing down the interpreter: with Sphinx, Jupyter Book and pandas loaded,
+    freeing every module's objects one by one takes ~0.4 s a build. Every page, the environment and the
+    caches are written and closed by then; what is left is to flush the logs and the output."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
 
 
 UNDECLARED = ("sphinx_multitoc_numbering", "sphinx_jupyterbook_latex")
