@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -276,10 +277,15 @@ def _open_and_run(page, base: str, name: str) -> None:
     Every wait is on a real condition (kernel status, execution counts, rendered views), never a sleep,
     so a machine under load only makes it slower.
     """
-    # a workspace of its own, reset: no notebook of an earlier test is restored in a hidden tab (with its kernel)
-    page.goto(f"{base}/lab/workspaces/{Path(name).stem}/tree/{name}?reset")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')", timeout=60_000)
+    if page.url.startswith(f"{base}/lab"):  # the app is loaded: the last chapter's tab and kernel are gone
+        page.evaluate("""async n => { const app = window.jupyterapp;  // and the launcher an empty dock opens, closed
+          const opened = await app.commands.execute('docmanager:open', {path: n, factory: 'Notebook'});
+          for (const w of Array.from(app.shell.widgets('main'))) { if (w !== opened) { w.dispose(); } } }""", name)
+    else:  # a workspace of its own, reset: no notebook of another run is restored in a hidden tab
+        page.goto(f"{base}/lab/workspaces/chapters/tree/{name}?reset")
+    page.wait_for_function("n => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
+                           " return !!w && !!w.context && w.context.path === n"
+                           " && !!w.content.node.querySelector('.jp-Cell'); }", arg=name, timeout=60_000)
     page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", timeout=120_000)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(RUN_STATE + "return s.kernel === 'idle' && s.pending === 0; }", timeout=240_000)
@@ -308,11 +314,46 @@ RUN_STATE = """() => { const w = window.jupyterapp.shell.currentWidget;
   """
 
 
-@pytest.mark.parametrize("name", sorted(notebooks.names(ROOT).values()))
-def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_prose(jupyterlab, name):
+@pytest.fixture(scope="module")
+def lab_page(jupyterlab):
+    """``with lab_page() as (page, base)``: one JupyterLab page for the chapters in turn, as in a class.
+
+    The app loads once (~4 s of the processor's time); each chapter then opens in it once the last one's
+    tab is closed and its kernel shut down, so no chapter runs beside another. A test that fails closes the
+    page, and the next chapter starts from a fresh load.
+    """
     browser, base, _ = jupyterlab
-    page = browser.new_page(viewport={"width": 1300, "height": 900})
-    try:
+    held: dict = {}
+
+    @contextmanager
+    def chapter_page():
+        if "page" not in held:
+            held["page"] = browser.new_page(viewport={"width": 1300, "height": 900})
+        page = held["page"]
+        try:
+            yield page, base
+            _close_chapters(page)
+        except BaseException:
+            held.pop("page").close()
+            raise
+
+    yield chapter_page
+    if "page" in held:
+        held["page"].close()
+
+
+def _close_chapters(page) -> None:
+    """Close every tab without asking to save (a run marks a notebook changed), then end every kernel."""
+    page.evaluate("""async () => { const app = window.jupyterapp;
+      for (const w of Array.from(app.shell.widgets('main'))) { if (w.context) { w.context.model.dirty = false; }
+        w.dispose(); }
+      await app.serviceManager.sessions.shutdownAll(); }""")
+    assert page.locator(".jp-Dialog").count() == 0
+
+
+@pytest.mark.parametrize("name", sorted(notebooks.names(ROOT).values()))
+def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_prose(lab_page, name):
+    with lab_page() as (page, base):
         _open_and_run(page, base, name)
         # the tab is named after the chapter's notebook, not "index.md"
         assert page.evaluate("() => window.jupyterapp.shell.currentWidget.title.label") == name
@@ -355,9 +396,6 @@ def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_pros
                 assert _click_and_read(page, check, button).startswith("Not yet.")
             labels.nth(right[0]).click()  # wrong before, right now
             assert _click_and_read(page, check, button).startswith("Correct.")
-    finally:
-        _shut_down_kernels(page)
-        page.close()
 
 
 def _shut_down_kernels(page) -> None:
