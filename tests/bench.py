@@ -196,6 +196,11 @@ def requested_files(browser, url: str, page: str, html: Path = HTML) -> list[Pat
         tab.wait_for_function("document.documentElement.dataset.selfChecksReady === 'true'", timeout=30000)
     tab.wait_for_load_state("networkidle")
     context.close()
+    return site_files(requested, url, html)
+
+
+def site_files(requested, url: str, html: Path = HTML) -> list[Path]:
+    """The files of a built site that requested URLs name (requests to `url`, the site's address)."""
     files = {html / unquote(urlparse(u).path).lstrip("/") for u in requested if u.startswith(url)}
     return sorted(f for f in files if f.is_file())
 

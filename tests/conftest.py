@@ -104,6 +104,7 @@ def site_url(built_html: Path) -> Iterator[str]:
 BROWSER_ORDER = [
     # tests that share one visit of a page, in order: those that only read the page first, then those that
     # click (a test that clicks leaves the page changed for the next one)
+    "test_page_weight_within_budget",
     "test_page_is_private_error_free_and_drawn",
     "test_no_serious_accessibility_violations",
     "test_every_self_check_answers",
@@ -116,7 +117,7 @@ BROWSER_ORDER = [
 BUILT_FIXTURES = {"built_html", "site_url", "site_page", "instructor_html", "instructor_url", "unzipped", "edition"}
 """Fixtures that read what `make book`, `make instructor` and `make bundle` build: their tests are marked `built`."""
 GROUPS = {"test_browser.py": "browser", "test_explorer.py": "browser",
-          "test_instructor_pages_are_private_and_accessible": "browser",
+          "test_instructor_pages_are_private_and_accessible": "browser", "test_page_weight_within_budget": "browser",
           "test_grading.py": "grading", "test_reference_solution_scores_100_and_blank_scores_0": "grading"}
 """Tests one xdist worker runs one after another (by module or by test function). Browser: one Chromium, and
 the tests of a page share its visit. Grading: the module shares one graded class (a sandboxed run of about 10 s
@@ -161,12 +162,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.built)
         if "browser" in item.fixturenames:  # every test that drives Chromium, wherever it lives (make check skips them)
             item.add_marker(pytest.mark.browser)
-    browser_tests = [item for item in items if item.path.name == "test_browser.py"]
-    if browser_tests:
-        start = items.index(browser_tests[0])
-        rest = [item for item in items if item.path.name != "test_browser.py"]
-        rest[start:start] = sorted(browser_tests, key=_visit_key)  # sorted() is stable: file order within a key
+    visits = [item for item in items if _shares_a_visit(item)]
+    if visits:
+        start = items.index(visits[0])
+        rest = [item for item in items if not _shares_a_visit(item)]
+        rest[start:start] = sorted(visits, key=_visit_key)  # sorted() is stable: file order within a key
         items[:] = rest
+
+
+def _shares_a_visit(item: pytest.Item) -> bool:
+    return item.path.name == "test_browser.py" or getattr(item, "originalname", "") == "test_page_weight_within_budget"
 
 
 @pytest.fixture(scope="session")
@@ -191,7 +196,9 @@ def site_page(browser, site_url):
     Each test's log holds what happened during its own turn: the first test of a visit sees the page load
     (every page's first test checks it), the next ones what their own clicks caused, and none what the one
     before did (axe-core, for instance, fetches stylesheets again from the page's folder and logs a 404).
-    Pages of one colour mode share a browser context, so the site's scripts are fetched and compiled once.
+    Each light-mode visit has a browser context of its own, an empty cache, so ``log["loaded"]`` lists all
+    that the page requested until it was drawn (its weight, tests/test_page_weight.py); dark-mode visits
+    share one context, so the site's scripts are fetched and compiled once for them.
     """
     from .test_browser import open_tab
 
@@ -201,19 +208,24 @@ def site_page(browser, site_url):
     def close() -> None:
         if current:
             current.pop("page").close()
+            if current.get("context"):
+                current["context"].close()
             current.clear()
 
     @contextmanager
     def visit(path: str, dark: bool = False):
         if current.get("key") != (path, dark):
             close()
-            if dark not in contexts:
-                contexts[dark] = browser.new_context(color_scheme="dark" if dark else "light")
-            page, log = open_tab(contexts[dark], f"{site_url}/{path}")
-            current.update(key=(path, dark), page=page, log=log)
+            if dark and dark not in contexts:
+                contexts[dark] = browser.new_context(color_scheme="dark")
+            own = None if dark else browser.new_context(color_scheme="light")
+            page, log = open_tab(contexts[dark] if dark else own, f"{site_url}/{path}")
+            log["loaded"] = sorted(set(log["requested"]))
+            current.update(key=(path, dark), page=page, log=log, context=own)
         else:
-            for entries in current["log"].values():
-                entries.clear()
+            for key, entries in current["log"].items():
+                if key != "loaded":
+                    entries.clear()
         try:
             yield current["page"], current["log"]
         except BaseException:

@@ -39,9 +39,10 @@ def open_page(browser, url: str, dark: bool = False):
 def open_tab(context, url: str):
     """Open a page in a browser context, recording as :func:`open_page` does; returns (page, log)."""
     page = context.new_page()
-    log = {"outside": [], "failed": [], "errors": []}
+    log = {"outside": [], "failed": [], "errors": [], "requested": []}
 
     def on_request(request):
+        log["requested"].append(request.url)
         host = urlparse(request.url).hostname
         if request.url.startswith(("http://", "https://")) and host not in LOCAL_HOSTS:
             log["outside"].append(request.url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from .bench import CHART_BUDGET, RAW_BUDGET, TEXT_BUDGET, has_charts, requested_files, site_pages, weight
+from .bench import CHART_BUDGET, RAW_BUDGET, TEXT_BUDGET, has_charts, site_files, site_pages, weight
 from .conftest import HTML
 
 pytestmark = pytest.mark.browser
@@ -32,8 +32,10 @@ def _explorer_data_bytes(path: str) -> int:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_weight_within_budget(browser, site_url, path):
-    files = requested_files(browser, site_url, path)
+def test_page_weight_within_budget(site_page, site_url, path):
+    """What the page's own visit requested until it was drawn, in a browser context of its own (an empty cache)."""
+    with site_page(path) as (_, log):
+        files = site_files(log["loaded"], site_url)
     names = [str(f.relative_to(HTML)) for f in files]
     raw, wire = weight(files)
     charts = has_charts(HTML, path)
