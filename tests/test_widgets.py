@@ -59,3 +59,17 @@ def test_comparison_explorer_follows_its_topic_and_sources(tmp_path):
               "compare.topic.value = 'china'\n"
               "print(every, two, first, 'china' in compare.summary.value.lower())")
     assert printed(tmp_path, source) == ["5", "2", "True", "True"]
+
+
+def test_the_live_comparison_offers_the_topics_the_books_view_offers():
+    """A comparison needs two voices: the notebook's dropdown lists what the page's does, labelled alike."""
+    from brbook import data, explorer, widgets
+
+    topics = explorer.compare_topics()
+    compare = widgets.compare("crimea")
+    assert [value for _, value in compare.topic.options] == list(topics)
+    assert dict(compare.topic.options)[f"{data.tag_label('crimea')} ({topics['crimea']} sources)"] == "crimea"
+    alone = sorted(set(data.topics()) - set(topics))
+    assert alone, "every topic has two sources: pick another check"
+    with pytest.raises(KeyError, match="no two sources"):
+        widgets.compare(alone[0])

@@ -126,7 +126,11 @@ class CompareExplorer(_Explorer):
     def __init__(self, topic: str, sources: tuple[str, ...] = (), heading: str = "h3"):
         self.heading = heading  # the level of each column's heading on the book's page
         every = book_data.sources()["source_id"].tolist()
-        self.topic = w.Dropdown(options=book_data.topics(), value=topic, description="Topic")
+        topics = page_explorer.compare_topics()  # as the book's view: topics two or more sources speak on
+        if topic not in topics:
+            raise KeyError(f"no two sources speak on {topic!r}; topics to compare: {', '.join(topics)}")
+        self.topic = w.Dropdown(options=[(f"{book_data.tag_label(t)} ({n} sources)", t) for t, n in topics.items()],
+                                value=topic, description="Topic")
         self.sources = w.SelectMultiple(options=[(book_data.cite(s), s) for s in every],
                                         value=tuple(sources) or tuple(every), description="Sources", rows=5)
         self.summary = w.HTML()
