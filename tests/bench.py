@@ -142,6 +142,14 @@ def _wire_size(path: Path) -> int:
     return len(gzip.compress(data, 6)) if path.suffix in COMPRESSIBLE else len(data)
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A local web server that prints no traceback when a browser closes a connection early (no error)."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def serve_gzip(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
     """A folder served on a free localhost port, text gzip-compressed when the browser accepts it, as a
     static host does (so that a throttled connection carries the bytes a student's would)."""
@@ -163,12 +171,7 @@ def serve_gzip(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
                 return io.BytesIO(body)
             return super().send_head()
 
-    class Server(http.server.ThreadingHTTPServer):
-        def handle_error(self, request, client_address):  # a browser that closes a connection early is no error
-            if not isinstance(sys.exc_info()[1], ConnectionError):
-                super().handle_error(request, client_address)
-
-    server = Server(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
+    server = QuietServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(directory)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from .bench import QuietServer
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 HTML = ROOT / "_build" / "html"
@@ -85,7 +87,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def serve(directory: Path) -> Iterator[str]:
     """A folder served on a free localhost port; yields its base URL."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
