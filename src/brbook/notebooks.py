@@ -28,7 +28,6 @@ import json
 import re
 from pathlib import Path
 
-import jupytext
 import nbformat
 
 from brbook.assets import chapter_name
@@ -362,6 +361,7 @@ def executed(root: Path, source: Path):
     If the chapter's text changed after the build executed it (someone editing prose during a
     build), its latest execution is used, cell by cell, as long as it has the same code cells.
     """
+    import jupytext  # here, not at the top: Sphinx imports this module, and jupytext brings jupyter-server
     from jupyter_cache import get_cache
 
     notebook = jupytext.read(source)
