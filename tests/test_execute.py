@@ -186,6 +186,29 @@ def test_a_rebuild_compiles_only_charts_it_has_not_compiled(tmp_path, monkeypatc
         sphinx_ext.vega_at_build(body.replace('"point"', '"bar"'), cache=tmp_path)
 
 
+def test_a_rebuild_draws_only_class_notebook_charts_it_has_not_drawn(tmp_path, monkeypatch):
+    """Issue 17: a class notebook's chart picture is kept by its spec's digest (no JavaScript engine started
+    for a rebuild after an edit of prose), and what is kept is what vl_convert draws."""
+    import vl_convert
+
+    from brbook import notebooks
+
+    spec = {"mark": "point", "data": {"values": [{"x": 1}]}, "encoding": {"x": {"field": "x", "type": "quantitative"}}}
+    figure = '<figure><figcaption>One point</figcaption></figure>'
+    first = notebooks._chart_outputs(spec, figure, tmp_path)
+    assert first[0]["data"]["image/svg+xml"] == vl_convert.vegalite_to_svg(spec)
+    assert len(list((tmp_path / notebooks.SVG_CACHE).glob("*.svg"))) == 1
+    assert first[1]["data"]["text/plain"] == "One point"
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", refuse)
+    assert notebooks._chart_outputs(spec, figure, tmp_path) == first
+    with pytest.raises(AssertionError, match="drawn again"):
+        notebooks._chart_outputs({**spec, "mark": "bar"}, figure, tmp_path)
+
+
 def test_a_rebuild_formats_only_references_it_has_not_formatted(tmp_path, monkeypatch):
     """Issue 17: formatted references are kept beside the doctrees, keyed on the style and every field."""
     from types import SimpleNamespace

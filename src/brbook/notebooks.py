@@ -32,6 +32,7 @@ import nbformat
 
 from brbook.assets import chapter_name
 from brbook.edition import notebook_footer, stamp, version
+from brbook.kept import kept
 
 CACHE = Path("_build") / ".jupyter_cache"
 SETUP = '''try:
@@ -292,17 +293,28 @@ def _clean_html(markup: str) -> str:
     return _BOOK_LINK.sub(r"\1", markup).replace(STATIC_NOTE, LIVE_NOTE)
 
 
-def _chart_outputs(spec: dict, markup: str) -> list:
-    import vl_convert as vlc
+SVG_CACHE = "_build/.notebook-inputs/svg"
+"""Where each chart's picture is kept by its spec's digest (:func:`brbook.kept.kept`), outside the site."""
 
+
+def _chart_outputs(spec: dict, markup: str, root: Path | None = None) -> list:
+    from importlib.metadata import version as installed
+
+    def drawn() -> str:
+        import vl_convert
+
+        return vl_convert.vegalite_to_svg(spec)
+
+    key = installed("vl-convert-python") + json.dumps(spec, sort_keys=True)
+    svg = kept(root / SVG_CACHE if root is not None else None, key, drawn, ".svg")
     caption = re.search(r"<figcaption[^>]*>(.*?)</figcaption>", markup, re.S)
     text = re.sub(r"<[^>]+>", "", caption.group(1)).strip() if caption else ""
-    return [nbformat.v4.new_output("display_data", data={"image/svg+xml": vlc.vegalite_to_svg(spec)}),
+    return [nbformat.v4.new_output("display_data", data={"image/svg+xml": svg}),
             nbformat.v4.new_output("display_data", data={"text/markdown": html.unescape(text),
                                                           "text/plain": html.unescape(text)})]
 
 
-def _code_cell(cell, chapter: str, first: bool) -> None:
+def _code_cell(cell, chapter: str, first: bool, root: Path | None = None) -> None:
     tags = cell.metadata.get("tags", [])
     hidden = bool({"remove-input", "remove-cell", "hide-input"} & set(tags))
     if first:
@@ -324,7 +336,7 @@ def _code_cell(cell, chapter: str, first: bool) -> None:
                 or "remove-cell" in tags):
             continue
         if "application/vnd.vegalite.v6+json" in data:
-            outputs += _chart_outputs(data["application/vnd.vegalite.v6+json"], data.get("text/html", ""))
+            outputs += _chart_outputs(data["application/vnd.vegalite.v6+json"], data.get("text/html", ""), root)
             continue
         markup = data.get("text/html", "")
         token = self_check_token(markup) if markup else None
@@ -391,7 +403,7 @@ def class_notebook(root: Path, source: Path):
             cell.source = converter.convert(cell.source)
             cell.metadata = {}
         elif cell.cell_type == "code":
-            _code_cell(cell, chapter_name(source), first)
+            _code_cell(cell, chapter_name(source), first, root)
             first = False
     last = [c for c in notebook.cells if c.cell_type == "markdown" and "\0BIBLIOGRAPHY\0" in c.source]
     for cell in last:

@@ -38,6 +38,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.application import Sphinx
 
+from brbook.kept import kept
+
 SEARCH_JS = "brbook-search.js"
 _FONTAWESOME = re.compile(r'[ \t]*<script[^>]*src="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\n?')
 _SEARCH_SCRIPTS = re.compile(r'[ \t]*<script[^>]*src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|'
@@ -57,20 +59,13 @@ def vega_at_build(body: str, originals: list[dict] | None = None, cache: Path | 
             originals.append(spec)
         if "vega-lite" not in spec.get("$schema", ""):
             return match.group(0)
-        kept = cache / f"{hashlib.sha256((VEGA_LITE_VERSION + match.group(3)).encode()).hexdigest()}.json" \
-            if cache is not None else None
-        if kept is not None and kept.exists():
-            text = kept.read_text(encoding="utf-8")
-        else:
+        def compiled() -> str:
             import vl_convert
 
             vega = vl_convert.vegalite_to_vega(spec, vl_version=VEGA_LITE_VERSION)
-            text = json.dumps(vega, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
-            if kept is not None:  # written whole then renamed: parallel writers may compile the same chart
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=kept.parent, delete=False) as f:
-                    f.write(text)
-                os.replace(f.name, kept)
+            return json.dumps(vega, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+        text = kept(cache, VEGA_LITE_VERSION + match.group(3), compiled, ".json")
         return f'{match.group(1)} data-grammar="vega"{match.group(2)}{text}{match.group(4)}'
 
     return _VEGA_SPEC.sub(compile_one, body)
