@@ -245,3 +245,16 @@ def test_a_rebuild_formats_only_references_it_has_not_formatted(tmp_path, monkey
     entry.fields["title"] = "Two"
     with pytest.raises(AssertionError, match="formatted again"):
         build(refuse)
+
+
+def test_class_notebooks_written_in_a_fork_of_sphinx_report_success_and_failure(built_html, tmp_path):
+    """Issue 17: the build forks itself to write the class notebooks beside Sphinx; it waits for the fork's
+    report, and a failure there fails the build with the fork's traceback."""
+    from brbook import notebooks, sphinx_ext
+
+    written = sphinx_ext._ForkedNotebooks(ROOT, tmp_path / "notebooks")
+    assert written.communicate() == ("", None) and written.returncode == 0
+    assert sorted(p.name for p in (tmp_path / "notebooks").glob("*.ipynb")) == sorted(notebooks.names(ROOT).values())
+    failed = sphinx_ext._ForkedNotebooks(tmp_path / "no-book", tmp_path / "out")
+    report, _ = failed.communicate()
+    assert failed.returncode == 1 and "Traceback" in report
