@@ -47,7 +47,9 @@ def _run(command: list[str]) -> float:
 
 
 def _clear_book() -> None:
-    for name in ("html", ".jupyter_cache", ".doctrees"):
+    """What a fresh clone's first `make book` lacks: the site, the execution cache, the doctrees (and what is
+    kept beside them) and the class notebooks' digests and chart pictures."""
+    for name in ("html", ".jupyter_cache", ".doctrees", ".notebook-inputs"):
         shutil.rmtree(ROOT / "_build" / name, ignore_errors=True)
 
 
