@@ -465,11 +465,11 @@ def _remember_formatted_references(app: Sphinx) -> None:
 
     path = Path(app.doctreedir) / "brbook-references.pickle"
     try:
-        kept = pickle.loads(path.read_bytes())
+        known = pickle.loads(path.read_bytes())
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError):
-        kept = {}
+        known = {}
     fresh: dict = {}
-    format_entry = BaseStyle.format_entry
+    format_entry = getattr(BaseStyle.format_entry, "__wrapped__", BaseStyle.format_entry)  # one wrapper a process
 
     def remembered(self, label, entry, bib_data=None):
         key = hashlib.sha256(pickle.dumps((
@@ -480,10 +480,10 @@ def _remember_formatted_references(app: Sphinx) -> None:
         ))).hexdigest()
         if bib_data is not None:  # cross-references read other entries: not kept
             return format_entry(self, label, entry, bib_data=bib_data)
-        if key not in kept:
-            kept[key] = format_entry(self, label, entry, bib_data=bib_data)
-        fresh[key] = kept[key]
-        return kept[key]
+        if key not in known:
+            known[key] = format_entry(self, label, entry, bib_data=bib_data)
+        fresh[key] = known[key]
+        return known[key]
 
     def save(app: Sphinx, exception) -> None:
         if exception is None and fresh:
@@ -491,6 +491,7 @@ def _remember_formatted_references(app: Sphinx) -> None:
             tmp.write_bytes(pickle.dumps(fresh))
             tmp.replace(path)
 
+    remembered.__wrapped__ = format_entry  # type: ignore[attr-defined]
     BaseStyle.format_entry = remembered
     app.connect("build-finished", save)
 
