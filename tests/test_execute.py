@@ -253,8 +253,8 @@ def test_class_notebooks_written_in_a_fork_of_sphinx_report_success_and_failure(
     from brbook import notebooks, sphinx_ext
 
     written = sphinx_ext._ForkedNotebooks(ROOT, tmp_path / "notebooks")
-    assert written.communicate() == ("", None) and written.returncode == 0
+    assert written.wait() == "" and written.exitcode == 0
     assert sorted(p.name for p in (tmp_path / "notebooks").glob("*.ipynb")) == sorted(notebooks.names(ROOT).values())
     failed = sphinx_ext._ForkedNotebooks(tmp_path / "no-book", tmp_path / "out")
-    report, _ = failed.communicate()
-    assert failed.returncode == 1 and "Traceback" in report
+    report = failed.wait()
+    assert failed.exitcode == 1 and "Traceback" in report

@@ -28,7 +28,6 @@ def main(argv: list[str]) -> None:
     jb_sphinx.build_sphinx = with_jobs  # the command imports it when it runs
     _declare_parallel_safe()
     _write_few_pages_serially()
-    _remember_bibtex_plugins()
     try:
         command(argv, prog_name="jupyter-book")
     except SystemExit as done:
@@ -85,16 +84,6 @@ def _write_few_pages_serially() -> None:
         return parallel(self, docnames, nproc)
 
     Builder._write_parallel = write
-
-
-def _remember_bibtex_plugins() -> None:
-    """pybtex (sphinxcontrib-bibtex) looks each of its plugins up among every installed package's entry points
-    each time it formats the references (~1 s a build); the plugins do not change while Sphinx runs."""
-    import functools
-
-    import pybtex.plugin
-
-    pybtex.plugin._load_entry_point = functools.cache(pybtex.plugin._load_entry_point)
 
 
 if __name__ == "__main__":

@@ -293,8 +293,10 @@ def _clean_html(markup: str) -> str:
     return _BOOK_LINK.sub(r"\1", markup).replace(STATIC_NOTE, LIVE_NOTE)
 
 
-SVG_CACHE = "_build/.notebook-inputs/svg"
-"""Where each chart's picture is kept by its spec's digest (:func:`brbook.kept.kept`), outside the site."""
+INPUTS = Path("_build") / ".notebook-inputs"
+"""Outside the site: what each class notebook was made from (:func:`inputs_digest`) and its charts' pictures."""
+SVG_CACHE = INPUTS / "svg"
+"""Where each chart's picture is kept by its spec's digest (:func:`brbook.kept.kept`)."""
 
 
 def _chart_outputs(spec: dict, markup: str, root: Path | None = None) -> list:
@@ -427,7 +429,7 @@ def _digests_file(root: Path, out: Path) -> Path:
     """Where the digest of each class notebook's inputs is kept (see :func:`inputs_digest`): in ``_build``,
     outside the site, one file per output folder."""
     key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:12]
-    return root / "_build" / ".notebook-inputs" / f"{key}.json"
+    return root / INPUTS / f"{key}.json"
 
 
 def page_titles(root: Path) -> dict[str, str]:
@@ -475,16 +477,9 @@ def build(root: Path, out: Path) -> list[Path]:
     return written
 
 
-def main(argv: list[str]) -> int:
-    """``python -m brbook.notebooks [ROOT [OUT]]``: write the class notebooks (OUT: ``ROOT/_build/notebooks``)."""
-    here = Path(argv[0]) if argv else Path.cwd()
-    out = Path(argv[1]) if len(argv) > 1 else here / "_build" / "notebooks"
-    for path in build(here, out):
-        print(path)
-    return 0
-
-
 if __name__ == "__main__":
     import sys
 
-    sys.exit(main(sys.argv[1:]))
+    here = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+    for path in build(here, here / "_build" / "notebooks"):
+        print(path)

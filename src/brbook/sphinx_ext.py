@@ -179,18 +179,18 @@ class _ForkedNotebooks:
         self._process.start()
         writer.close()
 
-    def communicate(self) -> tuple[str, None]:
-        """Wait for the fork: (its error report, or "" when every notebook is written; None), as Popen's."""
+    def wait(self) -> str:
+        """Wait for the fork: its error report, or "" when every notebook is written."""
         try:
-            self.report = self._reader.recv()
+            report = self._reader.recv()
         except EOFError:
-            self.report = "it ended without a report"
+            report = "it ended without a report"
         self._process.join()
-        return self.report, None
+        return report or (f"it ended with exit code {self.exitcode}" if self.exitcode else "")
 
     @property
-    def returncode(self) -> int:
-        return self._process.exitcode or (1 if self.report else 0)
+    def exitcode(self) -> int | None:
+        return self._process.exitcode
 
 
 def _write_notebooks_in_fork(root: Path, out: Path, pipe) -> None:
@@ -214,13 +214,13 @@ def _write_chapter_notebooks(app: Sphinx, exception) -> None:
         del app.brbook_background
         writing, building, folder = background
         with folder:
-            output = writing.communicate()[0]
-            if exception is not None or writing.returncode:
+            failure = writing.wait()
+            if exception is not None or failure:
                 _finish_wheel(building, None, Path(app.outdir))
                 if exception is None:
                     from sphinx.errors import ExtensionError
 
-                    raise ExtensionError(f"writing the class notebooks failed (exit {writing.returncode}):\n{output}")
+                    raise ExtensionError(f"writing the class notebooks failed:\n{failure}")
                 return
             _finish_wheel(building, Path(folder.name), Path(app.outdir))
         return
@@ -456,6 +456,15 @@ def _cache_compiled_templates(app: Sphinx) -> None:
     app.builder.templates.environment.bytecode_cache = FileSystemBytecodeCache(str(folder))
 
 
+def _remember_bibtex_plugins() -> None:
+    """pybtex (sphinxcontrib-bibtex) looks each of its plugins up among every installed package's entry points
+    each time it formats the references (~1 s a build); the plugins do not change while Sphinx runs."""
+    import pybtex.plugin
+
+    if not hasattr(pybtex.plugin._load_entry_point, "cache_info"):  # once a process
+        pybtex.plugin._load_entry_point = functools.cache(pybtex.plugin._load_entry_point)
+
+
 def _remember_formatted_references(app: Sphinx) -> None:
     """sphinxcontrib-bibtex formats every reference again with pybtex on each build (~0.5 s), though
     nothing changed: the formatted entries are kept, keyed on the style and every field of the entry."""
@@ -503,6 +512,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _start_chapter_notebooks)
     app.connect("builder-inited", _cache_compiled_templates)
     app.connect("builder-inited", _remember_formatted_references)
+    _remember_bibtex_plugins()
     app.add_node(search_terms, **{writer: (_skip, None) for writer in ("html", "latex", "text", "man", "texinfo")})
     app.connect("doctree-resolved", _index_spellings)
     app.connect("html-page-context", _search_page_script)
