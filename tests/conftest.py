@@ -150,10 +150,11 @@ def pytest_xdist_make_scheduler(config, log):
 
 
 def _visit_key(item: pytest.Item) -> tuple:
+    """A page's tests in :data:`BROWSER_ORDER`, a test's dark run right after its light one."""
     params = getattr(item, "callspec", None).params if hasattr(item, "callspec") else {}
     name = item.originalname if hasattr(item, "originalname") else item.name
     order = BROWSER_ORDER.index(name) if name in BROWSER_ORDER else len(BROWSER_ORDER)
-    return (params.get("path", ""), bool(params.get("dark", False)), order)
+    return (params.get("path", ""), order, bool(params.get("dark", False)))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -173,7 +174,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _shares_a_visit(item: pytest.Item) -> bool:
-    return item.path.name == "test_browser.py" or getattr(item, "originalname", "") == "test_page_weight_within_budget"
+    return "site_page" in getattr(item, "fixturenames", ())
 
 
 @pytest.fixture(scope="session")
@@ -193,41 +194,43 @@ def browser():
 def site_page(browser, site_url):
     """``with site_page(path, dark) as (page, log)``: the page of the built book, opened on first use.
 
-    The page stays open for the next test of the same page and mode (one visit each), and is closed
-    when another page is asked for. A test that fails closes it, so the next test starts from a fresh visit.
-    Each test's log holds what happened during its own turn: the first test of a visit sees the page load
-    (every page's first test checks it), the next ones what their own clicks caused, and none what the one
-    before did (axe-core, for instance, fetches stylesheets again from the page's folder and logs a 404).
-    Each light-mode visit has a browser context of its own, an empty cache, so ``log["loaded"]`` lists all
-    that the page requested until it was drawn (its weight, tests/test_page_weight.py); dark-mode visits
-    share one context, so the site's scripts are fetched and compiled once for them.
+    The page stays open for the next test of the same page (one visit each, in a browser context of its own,
+    so an empty cache), and is closed when another page is asked for. A test that fails closes it, so the next
+    test starts from a fresh visit. ``log["loaded"]`` lists all that the page requested until it was drawn
+    (its weight, tests/test_page_weight.py); each test's other logs hold what happened during its own turn:
+    the first test of a visit sees the page load (every page's first test checks it), the next ones what their
+    own clicks caused, and none what the one before did (axe-core, for instance, fetches stylesheets again
+    from the page's folder and logs a 404).
+
+    ``dark=True`` turns the visit dark in place, as a reader's switch does: the browser's colour scheme and the
+    theme's own setting both; the next light test turns it back (the dark test comes right after the light
+    one, before any test that clicks, see :func:`_visit_key`). Loading each page a second time in a dark
+    context cost ~40 s a run and showed axe-core the same document.
     """
     from .test_browser import open_tab
 
-    contexts: dict = {}
     current: dict = {}
 
     def close() -> None:
         if current:
             current.pop("page").close()
-            if current.get("context"):
-                current["context"].close()
+            current.pop("context").close()
             current.clear()
 
     @contextmanager
     def visit(path: str, dark: bool = False):
-        if current.get("key") != (path, dark):
+        if current.get("path") != path:
             close()
-            if dark and dark not in contexts:
-                contexts[dark] = browser.new_context(color_scheme="dark")
-            own = None if dark else browser.new_context(color_scheme="light")
-            page, log = open_tab(contexts[dark] if dark else own, f"{site_url}/{path}")
+            context = browser.new_context(color_scheme="light")
+            page, log = open_tab(context, f"{site_url}/{path}")
             log["loaded"] = sorted(set(log["requested"]))
-            current.update(key=(path, dark), page=page, log=log, context=own)
+            current.update(path=path, page=page, log=log, context=context, dark=False)
         else:
             for key, entries in current["log"].items():
                 if key != "loaded":
                     entries.clear()
+        if current["dark"] != dark:
+            _switch_colour_mode(current, dark)
         try:
             yield current["page"], current["log"]
         except BaseException:
@@ -236,5 +239,26 @@ def site_page(browser, site_url):
 
     yield visit
     close()
-    for context in contexts.values():
-        context.close()
+
+
+def _switch_colour_mode(visit: dict, dark: bool) -> None:
+    """Turn an open page dark (the browser's ``prefers-color-scheme`` and the theme's ``data-theme`` and
+    ``data-mode``), or back to what it was before, and wait until the theme, which follows a changed scheme
+    from an event listener of its own, has settled there and its colours have finished changing."""
+    page = visit["page"]
+    if dark:
+        visit["light"] = page.evaluate("() => [document.documentElement.dataset.theme ?? null, "
+                                       "document.documentElement.dataset.mode ?? null]")
+    wanted = ["dark", "dark"] if dark else visit["light"]
+    page.emulate_media(color_scheme="dark" if dark else "light")
+    page.evaluate("([theme, mode]) => { const d = document.documentElement.dataset;"
+                  " if (theme === null) { delete d.theme; } else { d.theme = theme; }"
+                  " if (mode === null) { delete d.mode; } else { d.mode = mode; } }", wanted)
+    page.wait_for_function("([theme, mode]) => { const d = document.documentElement.dataset;"
+                           " return (d.theme ?? null) === theme && (d.mode ?? null) === mode"
+                           " && matchMedia('(prefers-color-scheme: dark)').matches === (theme === 'dark'); }",
+                           arg=wanted, polling=50, timeout=10_000)
+    # and until the theme's colour transitions have run (axe-core would read a colour half-way through)
+    page.evaluate("() => Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)"
+                  ".map(a => a.finished.catch(() => null)))")
+    visit["dark"] = dark

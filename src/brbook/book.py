@@ -53,8 +53,7 @@ def wheel_link():
 
 def class_notebook_name(chapter: str) -> str:
     """``military`` -> ``02-military.ipynb``, the chapter's class notebook (see ``brbook.notebooks``)."""
-    from brbook.bundle import chapter_sources
-    from brbook.notebooks import notebook_name
+    from brbook.bundle import chapter_sources, notebook_name
 
     for n, source in enumerate(chapter_sources(layout.ROOT), start=1):
         if notebook_name(n, source).endswith(f"-{chapter}.ipynb"):

@@ -69,6 +69,14 @@ def chapter_sources(root: Path) -> list[Path]:
     return chosen
 
 
+def notebook_name(number: int, source: Path) -> str:
+    """``02-military.ipynb``: the chapter's place in reading order and its name (here rather than in
+    ``brbook.notebooks``, so that a page's set-up names its class notebook without importing nbformat)."""
+    from brbook.assets import chapter_name
+
+    return f"{number:02d}-{chapter_name(source)}.ipynb"
+
+
 def build(root: Path, student_notebooks: Path, out: Path, class_notebooks: Path | None = None) -> list[str]:
     """Write the bundle zip to ``out``; return the names of the files in it.
 

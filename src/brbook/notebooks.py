@@ -31,6 +31,7 @@ from pathlib import Path
 import nbformat
 
 from brbook.assets import chapter_name
+from brbook.bundle import notebook_name
 from brbook.edition import notebook_footer, stamp, version
 from brbook.kept import kept
 
@@ -51,11 +52,6 @@ except ModuleNotFoundError as missing:
 ROLE = re.compile(r"\{(ref|doc|cite:p|cite:t|glue:text|glue)\}`([^`]*)`")
 LABEL = re.compile(r"^\((?P<label>[\w:-]+)\)=\s*$")
 HEADING = re.compile(r"^#{1,6}\s+(?P<title>.+?)\s*$")
-
-
-def notebook_name(number: int, source: Path) -> str:
-    """``02-military.ipynb``: the chapter's place in reading order and its name."""
-    return f"{number:02d}-{chapter_name(source)}.ipynb"
 
 
 def names(root: Path) -> dict[str, str]:
