@@ -229,6 +229,11 @@ def test_the_lab_command_runs_as_root_on_the_given_port_and_an_instructor_gets_t
     root = lab.command(ROOT, port="8899", euid=0)
     assert "--allow-root" in root and "--ServerApp.port=8899" in root
     assert f"--ServerApp.root_dir={ROOT}" in lab.command(ROOT, instructor=True, port="", euid=1000)
+    # kernels forked warm, as in the JupyterLab the tests below drive (which checks that they are)
+    assert lab.FORKED_KERNELS in user and lab.FORKED_KERNELS in root
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+
+    assert issubclass(lab.ForkedServerKernelManager, ServerKernelManager)
 
 
 # ------------------------------------------------------------------ a real JupyterLab, driven by Chromium
@@ -251,7 +256,8 @@ def jupyterlab(tmp_path_factory, browser):
     command = [str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", f"--port={port}",
                "--ServerApp.token=", "--ServerApp.password=", f"--ServerApp.root_dir={folder}", "--allow-root",
                "--ServerApp.ip=127.0.0.1", "--LabApp.expose_app_in_browser=True",
-               f"--LabApp.user_settings_dir={runtime / 'settings'}", f"--LabApp.workspaces_dir={runtime / 'ws'}"]
+               f"--LabApp.user_settings_dir={runtime / 'settings'}", f"--LabApp.workspaces_dir={runtime / 'ws'}",
+               lab.FORKED_KERNELS]  # as `make lab` starts kernels
     settings = runtime / "settings" / "@jupyterlab" / "notebook-extension"
     settings.mkdir(parents=True)
     (settings / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
@@ -345,6 +351,21 @@ def lab_page(jupyterlab):
         held["page"].close()
 
 
+def _launched_kernels(running: list[dict]) -> list[str]:
+    """The command lines of kernels among ``running`` that were started as processes of their own
+    (``python -m ipykernel_launcher -f …/kernel-<id>.json``) rather than forked warm."""
+    files = [f"kernel-{kernel['id']}.json" for kernel in running]
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if "ipykernel_launcher" in text and any(f in text for f in files):
+            found.append(text)
+    return found
+
+
 def _close_chapters(page) -> None:
     """Close every tab without asking to save (a run marks a notebook changed), then end every kernel."""
     page.evaluate("""async () => { const app = window.jupyterapp;
@@ -358,6 +379,8 @@ def _close_chapters(page) -> None:
 def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_prose(lab_page, name):
     with lab_page() as (page, base):
         _open_and_run(page, base, name)
+        running = json.loads(urllib.request.urlopen(f"{base}/api/kernels", timeout=10).read())
+        assert running and not _launched_kernels(running)  # forked warm, as in `make lab`
         # the tab is named after the chapter's notebook, not "index.md"
         assert page.evaluate("() => window.jupyterapp.shell.currentWidget.title.label") == name
         tabs = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab .lm-TabBar-tabLabel").all_inner_texts()

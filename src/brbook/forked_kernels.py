@@ -131,8 +131,9 @@ def _launcher_argv(kernel_cmd: list[str]) -> list[str] | None:
     return None
 
 
-class ForkedKernelManager(AsyncKernelManager):
-    """An asynchronous kernel manager (nbclient's default) whose Python kernels are forked from :func:`fork_server`."""
+class ForkedLaunch:
+    """The one change to a jupyter_client kernel manager (here, and Jupyter Server's in ``brbook.lab``): its
+    standard Python kernel is forked from :func:`fork_server`, any other kernel started as usual."""
 
     async def _async_launch_kernel(self, kernel_cmd: list[str], **kw) -> None:
         argv = _launcher_argv(kernel_cmd)
@@ -148,3 +149,7 @@ class ForkedKernelManager(AsyncKernelManager):
         # and jupyter_client falls back to the process itself
         provisioner.pid, provisioner.pgid, provisioner.cwd = process.pid, process.pid, cwd
         self._reconcile_connection_info(provisioner.connection_info)
+
+
+class ForkedKernelManager(ForkedLaunch, AsyncKernelManager):
+    """An asynchronous kernel manager (nbclient's default) whose Python kernels are forked from :func:`fork_server`."""

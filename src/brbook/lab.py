@@ -95,12 +95,33 @@ def class_folder(root: Path) -> tuple[Path, list[Path]]:
     return target, copied
 
 
+FORKED_KERNELS = "--AsyncMappingKernelManager.kernel_manager_class=brbook.lab.ForkedServerKernelManager"
+"""Jupyter Server starts each notebook's Python kernel forked warm (``brbook.forked_kernels``): a chapter
+opened in class has its kernel, with pandas and Altair imported, in a fraction of a second instead of
+seconds. The kernel is an ordinary IPython kernel; interrupt, restart and shut-down work as for any."""
+
+
+def __getattr__(name: str):
+    """``ForkedServerKernelManager``, made on first use: only the Jupyter server that runs the kernels needs
+    it, and only that process need import Jupyter Server."""
+    if name != "ForkedServerKernelManager":
+        raise AttributeError(name)
+    from jupyter_server.services.kernels.kernelmanager import ServerKernelManager
+
+    from brbook.forked_kernels import ForkedLaunch
+
+    manager = type("ForkedServerKernelManager", (ForkedLaunch, ServerKernelManager),
+                   {"__module__": __name__, "__doc__": "Jupyter Server's kernel manager, Python kernels forked warm."})
+    globals()[name] = manager
+    return manager
+
+
 def command(root: Path, instructor: bool = False, port: str | None = None, euid: int | None = None) -> list[str]:
     """The ``jupyter lab`` command line for the class folder (or the repository for an instructor)."""
     folder = root if instructor else root / "_build" / "class"
     args = [str(Path(sys.executable).parent / "jupyter"), "lab", f"--ServerApp.root_dir={folder}",
             "--MappingKernelManager.cull_idle_timeout=600", "--MappingKernelManager.cull_interval=60",
-            "--MappingKernelManager.cull_connected=False"]
+            "--MappingKernelManager.cull_connected=False", FORKED_KERNELS]
     if not instructor:
         args += [f"--LabApp.default_url=/lab/tree/{START}", f"--ServerApp.default_url=/lab/tree/{START}"]
     port = port if port is not None else os.environ.get("JUPYTER_PORT")
