@@ -236,6 +236,58 @@ def test_the_lab_command_runs_as_root_on_the_given_port_and_an_instructor_gets_t
     assert issubclass(lab.ForkedServerKernelManager, ServerKernelManager)
 
 
+def test_a_forked_lab_kernel_runs_in_its_folder_interrupts_restarts_and_shuts_down():
+    """The kernels `make lab` forks behave as any kernel does under Jupyter Server's own kernel manager."""
+    import asyncio
+
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from traitlets.config import Config
+
+    async def run(client, code: str) -> list[str]:
+        msg_id, seen = client.execute(code), []
+        while True:
+            msg = await client.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                seen.append(msg["content"]["text"].strip())
+            elif msg["msg_type"] == "error":
+                seen.append(msg["content"]["ename"])
+            elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return seen
+
+    async def scenario() -> None:
+        config = Config()
+        config.AsyncMappingKernelManager.kernel_manager_class = lab.FORKED_KERNELS.split("=", 1)[1]
+        kernels = AsyncMappingKernelManager(config=config, root_dir=str(ROOT))
+        kernel_id = await kernels.start_kernel(kernel_name="python3", path="book")
+        assert type(kernels.get_kernel(kernel_id)).__name__ == "ForkedServerKernelManager"
+        client = kernels.get_kernel(kernel_id).client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=60)
+            first = await run(client, "import os; x = 1; print(os.getcwd(), os.getpid())")
+            folder, pid = first[0].split()
+            assert folder == str(ROOT / "book")
+            client.execute("import time; time.sleep(60)")
+            await asyncio.sleep(1)
+            await kernels.interrupt_kernel(kernel_id)
+            while (msg := await client.get_iopub_msg(timeout=30))["msg_type"] != "error":
+                pass
+            assert msg["content"]["ename"] == "KeyboardInterrupt"
+            await kernels.restart_kernel(kernel_id)
+            await client.wait_for_ready(timeout=60)
+            after = await run(client, "import os; print(os.getpid(), 'x' in dir())")
+            assert after[0].split()[1] == "False" and after[0].split()[0] != pid
+        finally:
+            client.stop_channels()
+            await kernels.shutdown_kernel(kernel_id)
+        assert kernels.list_kernel_ids() == []
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+    asyncio.run(scenario())
+
+
 # ------------------------------------------------------------------ a real JupyterLab, driven by Chromium
 
 def _free_port() -> int:
