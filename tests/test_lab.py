@@ -239,6 +239,7 @@ def test_the_lab_command_runs_as_root_on_the_given_port_and_an_instructor_gets_t
 def test_a_forked_lab_kernel_runs_in_its_folder_interrupts_restarts_and_shuts_down():
     """The kernels `make lab` forks behave as any kernel does under Jupyter Server's own kernel manager."""
     import asyncio
+    import concurrent.futures
 
     from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
     from traitlets.config import Config
@@ -285,7 +286,9 @@ def test_a_forked_lab_kernel_runs_in_its_folder_interrupts_restarts_and_shuts_do
         assert kernels.list_kernel_ids() == []
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
 
-    asyncio.run(scenario())
+    # in a thread of its own: the session's Playwright keeps an event loop running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, scenario()).result()
 
 
 # ------------------------------------------------------------------ a real JupyterLab, driven by Chromium
