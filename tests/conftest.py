@@ -1,8 +1,9 @@
 """Shared fixtures: the repository's paths, the built book, a local web server and Chromium.
 
 The suite builds nothing itself: `make test` builds the book, the instructor edition, the bundle and the
-exercises once, and every test reads those. Browser tests share one Chromium and visit each page once per
-colour mode: the tests of a page run one after another on the same visit (see `BROWSER_ORDER`). Under
+exercises once, and every test reads those. Browser tests share one Chromium and visit each page once (its
+dark-mode run turns the same visit dark): the tests of a page run one after another on it (see
+`BROWSER_ORDER`). Under
 pytest-xdist (`make test` runs `-n auto --dist loadgroup`) the browser tests stay together on one worker
 and the grading tests on one worker, so each shared fixture is built once while the kernel tests and the
 rest run beside them on the other core.
@@ -202,10 +203,10 @@ def site_page(browser, site_url):
     own clicks caused, and none what the one before did (axe-core, for instance, fetches stylesheets again
     from the page's folder and logs a 404).
 
-    ``dark=True`` turns the visit dark in place, as a reader's switch does: the browser's colour scheme and the
-    theme's own setting both; the next light test turns it back (the dark test comes right after the light
-    one, before any test that clicks, see :func:`_visit_key`). Loading each page a second time in a dark
-    context cost ~40 s a run and showed axe-core the same document.
+    ``dark=True`` turns the visit dark in place, as a visit in a dark context was set: the browser's colour
+    scheme and the theme's own setting both; the next light test turns it back (the dark test comes right
+    after the light one, before any test that clicks, see :func:`_visit_key`). Loading each page a second
+    time in a dark context cost ~40 s a run; axe-core finds the same on all 21 pages either way (compared).
     """
     from .test_browser import open_tab
 
@@ -229,9 +230,9 @@ def site_page(browser, site_url):
             for key, entries in current["log"].items():
                 if key != "loaded":
                     entries.clear()
-        if current["dark"] != dark:
-            _switch_colour_mode(current, dark)
         try:
+            if current["dark"] != dark:
+                _switch_colour_mode(current, dark)
             yield current["page"], current["log"]
         except BaseException:
             close()
@@ -259,6 +260,7 @@ def _switch_colour_mode(visit: dict, dark: bool) -> None:
                            " && matchMedia('(prefers-color-scheme: dark)').matches === (theme === 'dark'); }",
                            arg=wanted, polling=50, timeout=10_000)
     # and until the theme's colour transitions have run (axe-core would read a colour half-way through)
-    page.evaluate("() => Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)"
-                  ".map(a => a.finished.catch(() => null)))")
+    page.evaluate("() => Promise.race([new Promise(done => setTimeout(done, 5000)), Promise.all("
+                  "document.getAnimations().filter(a => a instanceof CSSTransition)"
+                  ".map(a => a.finished.catch(() => null)))]).then(() => null)")
     visit["dark"] = dark

@@ -106,7 +106,7 @@ def test_every_self_check_answers(site_page, path):
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("path", PAGES)
 def test_no_serious_accessibility_violations(site_page, path, dark):
-    with site_page(path, dark) as (page, _):  # dark: the theme's dark mode, switched on as a reader would
+    with site_page(path, dark) as (page, _):  # dark: the browser's scheme and the theme's mode
         background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
         assert (sum(map(int, re.findall(r"\d+", background)[:3])) < 3 * 128) == dark, background
         results = Axe().run(page)

@@ -236,7 +236,7 @@ def test_the_lab_command_runs_as_root_on_the_given_port_and_an_instructor_gets_t
     assert issubclass(lab.ForkedServerKernelManager, ServerKernelManager)
 
 
-def test_a_forked_lab_kernel_runs_in_its_folder_interrupts_restarts_and_shuts_down():
+def test_a_forked_lab_kernel_runs_in_its_folder_interrupts_restarts_and_shuts_down(tmp_path):
     """The kernels `make lab` forks behave as any kernel does under Jupyter Server's own kernel manager."""
     import asyncio
     import concurrent.futures
@@ -244,7 +244,8 @@ def test_a_forked_lab_kernel_runs_in_its_folder_interrupts_restarts_and_shuts_do
     from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
     from traitlets.config import Config
 
-    async def run(client, code: str) -> list[str]:
+    async def run(client, code: str, until: str | None = None) -> list[str]:
+        """Run code; return what it printed and its error's name, once it is done (or once it prints ``until``)."""
         msg_id, seen = client.execute(code), []
         while True:
             msg = await client.get_iopub_msg(timeout=60)
@@ -252,39 +253,46 @@ def test_a_forked_lab_kernel_runs_in_its_folder_interrupts_restarts_and_shuts_do
                 continue
             if msg["msg_type"] == "stream":
                 seen.append(msg["content"]["text"].strip())
+                if until and until in seen[-1]:
+                    return seen
             elif msg["msg_type"] == "error":
                 seen.append(msg["content"]["ename"])
             elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 return seen
 
+    def forked(pid: str) -> bool:  # a forked kernel has the fork server's command line, not ipykernel_launcher's
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        return "forkserver" in command and "ipykernel_launcher" not in command
+
+    def ended(pid: str) -> bool:
+        status = Path(f"/proc/{pid}/status")
+        return not status.exists() or "zombie" in status.read_text().lower()
+
     async def scenario() -> None:
         config = Config()
         config.AsyncMappingKernelManager.kernel_manager_class = lab.FORKED_KERNELS.split("=", 1)[1]
-        kernels = AsyncMappingKernelManager(config=config, root_dir=str(ROOT))
+        kernels = AsyncMappingKernelManager(config=config, root_dir=str(ROOT), connection_dir=str(tmp_path))
         kernel_id = await kernels.start_kernel(kernel_name="python3", path="book")
-        assert type(kernels.get_kernel(kernel_id)).__name__ == "ForkedServerKernelManager"
         client = kernels.get_kernel(kernel_id).client()
         client.start_channels()
         try:
+            assert type(kernels.get_kernel(kernel_id)).__name__ == "ForkedServerKernelManager"
             await client.wait_for_ready(timeout=60)
-            first = await run(client, "import os; x = 1; print(os.getcwd(), os.getpid())")
-            folder, pid = first[0].split()
-            assert folder == str(ROOT / "book")
-            client.execute("import time; time.sleep(60)")
-            await asyncio.sleep(1)
+            folder, pid = (await run(client, "import os; x = 1; print(os.getcwd(), os.getpid())"))[0].split()
+            assert folder == str(ROOT / "book") and forked(pid)
+            assert await run(client, "import time; print('asleep', flush=True); time.sleep(60)", until="asleep")
             await kernels.interrupt_kernel(kernel_id)
             while (msg := await client.get_iopub_msg(timeout=30))["msg_type"] != "error":
                 pass
             assert msg["content"]["ename"] == "KeyboardInterrupt"
             await kernels.restart_kernel(kernel_id)
             await client.wait_for_ready(timeout=60)
-            after = await run(client, "import os; print(os.getpid(), 'x' in dir())")
-            assert after[0].split()[1] == "False" and after[0].split()[0] != pid
+            restarted, defined = (await run(client, "import os; print(os.getpid(), 'x' in dir())"))[0].split()
+            assert restarted != pid and defined == "False" and forked(restarted) and ended(pid)
         finally:
             client.stop_channels()
             await kernels.shutdown_kernel(kernel_id)
-        assert kernels.list_kernel_ids() == []
-        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+        assert kernels.list_kernel_ids() == [] and ended(restarted)
 
     # in a thread of its own: the session's Playwright keeps an event loop running in this one
     with concurrent.futures.ThreadPoolExecutor(1) as thread:

@@ -17,14 +17,16 @@ forking brought, so a page imports the package from wherever a fresh kernel woul
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import multiprocessing
 import multiprocessing.context
 import os
 import random
 import sys
+import threading
 import types
-from multiprocessing import forkserver, popen_forkserver
+from multiprocessing import forkserver, popen_forkserver, spawn
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -34,6 +36,13 @@ PRELOAD = ["ipykernel.kernelapp", "ipykernel.ipkernel", "IPython.core.interactiv
 """What the fork server imports once (each page's kernel then finds it imported)."""
 
 _server = None
+_starting = threading.Lock()
+
+
+def _start(process: multiprocessing.process.BaseProcess) -> None:
+    """Start a kernel's process, one at a time (multiprocessing's bookkeeping and the server are shared)."""
+    with _starting:
+        process.start()
 
 
 def fork_server():
@@ -57,14 +66,29 @@ class _Popen(popen_forkserver.Popen):
         _launch_from_own_server()(self, process_obj)
 
 
+PARENT_ONLY = ("init_main_from_path", "init_main_from_name", "sys_path", "sys_argv")
+"""What multiprocessing passes a child of the parent's own, and a kernel must not get: the parent's main
+module, run again in the child (for `make lab` the ``jupyter-lab`` script, which imports JupyterLab and Jupyter
+Server, ~500 modules), and the parent's ``sys.path`` and ``sys.argv``. Without them the child keeps the fork
+server's, which started as a fresh interpreter does."""
+
+
+def _kernel_preparation_data(name: str) -> dict:
+    data = spawn.get_preparation_data(name)
+    return {key: value for key, value in data.items() if key not in PARENT_ONLY}
+
+
 @functools.cache
 def _launch_from_own_server():
     """The standard library's own ``_launch``, run with :func:`fork_server` where it names the module's server
-    (``forkserver.connect_to_new_process``): nothing shared is changed, so other launches are untouched."""
+    (``forkserver.connect_to_new_process``) and with the preparation data a kernel needs
+    (:data:`PARENT_ONLY`): nothing shared is changed, so other launches are untouched."""
     server = types.SimpleNamespace(connect_to_new_process=fork_server().connect_to_new_process,
                                    read_signed=forkserver.read_signed)
+    preparation = types.SimpleNamespace(get_preparation_data=_kernel_preparation_data)
     launch = popen_forkserver.Popen._launch
-    return types.FunctionType(launch.__code__, {**vars(popen_forkserver), "forkserver": server}, launch.__name__)
+    return types.FunctionType(launch.__code__, {**vars(popen_forkserver), "forkserver": server,
+                                                "spawn": preparation}, launch.__name__)
 
 
 class _KernelProcess(multiprocessing.context.ForkServerProcess):
@@ -80,6 +104,9 @@ def _serve(argv: list[str], cwd: str, env: dict[str, str]) -> None:
     os.setsid()  # its own process group, as jupyter_client starts kernels, so signals reach only the kernel
     if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
         del sys.path[0]  # as ipykernel_launcher does; the kernel adds the working folder back
+    import ipykernel_launcher
+
+    sys.argv = [ipykernel_launcher.__file__, *argv]  # as `python -m ipykernel_launcher <argv>` has it
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
@@ -124,9 +151,13 @@ class _ForkedProcess:
 
 
 def _launcher_argv(kernel_cmd: list[str]) -> list[str] | None:
-    """The kernel's own arguments when ``kernel_cmd`` starts ipykernel on this interpreter, else None."""
+    """The kernel's own arguments when ``kernel_cmd`` starts ipykernel on this interpreter, else None.
+
+    The path is compared as written, symbolic links not followed: another virtual environment's ``python`` is
+    a link to the same interpreter, but its kernels need that environment's packages.
+    """
     if len(kernel_cmd) >= 3 and kernel_cmd[1:3] == ["-m", "ipykernel_launcher"] \
-            and Path(kernel_cmd[0]).resolve() == Path(sys.executable).resolve():
+            and os.path.abspath(kernel_cmd[0]) == os.path.abspath(sys.executable):
         return kernel_cmd[3:]
     return None
 
@@ -142,7 +173,9 @@ class ForkedLaunch:
         env = {**(kw.get("env") or os.environ), "JPY_PARENT_PID": str(os.getpid())}  # as jupyter_client sets it
         cwd = str(kw.get("cwd") or os.getcwd())
         process = _KernelProcess(target=_serve, args=(argv, cwd, env), daemon=False)
-        process.start()
+        # in a thread: the first start waits while the fork server imports its libraries (~1.3 s), and a
+        # Jupyter server's event loop must not stop meanwhile
+        await asyncio.get_running_loop().run_in_executor(None, _start, process)
         provisioner = self.provisioner
         provisioner.process = _ForkedProcess(process)
         # the kernel leads a process group of its own (os.setsid); until it does, a signal to the group fails
