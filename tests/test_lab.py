@@ -337,7 +337,11 @@ def jupyterlab(tmp_path_factory, browser):
         yield browser, base, folder
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a server still shutting its kernels down on a loaded machine
+            server.kill()
+            server.wait(timeout=30)
 
 
 def _open_and_run(page, base: str, name: str) -> None:
@@ -501,6 +505,11 @@ def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
                                " return w && w.context && w.context.isReady; }", timeout=60_000)
+        # once the kernel is up and has told the notebook its language (which changes the notebook's metadata):
+        # a change landing after the save would leave the notebook changed again
+        page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", polling=100, timeout=120_000)
+        page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.info;"
+                      " await new Promise(done => setTimeout(done, 200)); }")
         stamp = (folder / "07-compare.ipynb").stat().st_mtime_ns
         page.evaluate("() => { window.jupyterapp.shell.currentWidget.context.model.dirty = true; }")
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
