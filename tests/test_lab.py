@@ -505,11 +505,14 @@ def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
         page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
                                " return w && w.context && w.context.isReady; }", timeout=60_000)
-        # once the kernel is up and has told the notebook its language (which changes the notebook's metadata):
-        # a change landing after the save would leave the notebook changed again
+        # once the kernel is up and the notebook has taken its language from it (name and version, which the
+        # class notebook does not carry): that change, landing after the save, would leave it changed again
         page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", polling=100, timeout=120_000)
-        page.evaluate("async () => { await window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.info;"
-                      " await new Promise(done => setTimeout(done, 200)); }")
+        page.wait_for_function("async () => { const w = window.jupyterapp.shell.currentWidget;"
+                               " const told = (await w.sessionContext.session.kernel.info).language_info;"
+                               " const kept = w.context.model.getMetadata('language_info') || {};"
+                               " return kept.name === told.name && kept.version === told.version; }",
+                               polling=100, timeout=60_000)
         stamp = (folder / "07-compare.ipynb").stat().st_mtime_ns
         page.evaluate("() => { window.jupyterapp.shell.currentWidget.context.model.dirty = true; }")
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
