@@ -481,14 +481,14 @@ def _remember_formatted_references(app: Sphinx) -> None:
     format_entry = getattr(BaseStyle.format_entry, "__wrapped__", BaseStyle.format_entry)  # one wrapper a process
 
     def remembered(self, label, entry, bib_data=None):
+        if bib_data is not None:  # cross-references read other entries: not kept
+            return format_entry(self, label, entry, bib_data=bib_data)
         key = hashlib.sha256(pickle.dumps((
             type(self).__module__, type(self).__qualname__, label, entry.key, entry.type,
             sorted((k, str(v)) for k, v in entry.fields.items()),
             sorted((role, [str(p) for p in people]) for role, people in entry.persons.items()),
             type(self.name_style).__qualname__, type(self.label_style).__qualname__, self.abbreviate_names,
         ))).hexdigest()
-        if bib_data is not None:  # cross-references read other entries: not kept
-            return format_entry(self, label, entry, bib_data=bib_data)
         if key not in known:
             known[key] = format_entry(self, label, entry, bib_data=bib_data)
         fresh[key] = known[key]
