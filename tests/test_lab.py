@@ -359,9 +359,7 @@ def _open_and_run(page, base: str, name: str) -> None:
     page.wait_for_function("n => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
                            " return !!w && !!w.context && w.context.path === n"
                            " && !!w.content.node.querySelector('.jp-Cell'); }", arg=name, timeout=60_000)
-    # polled every 100 ms rather than on every animation frame: a kernel takes seconds, and polling each frame
-    # costs Chromium about a tenth of a core while it waits (measured on a book page)
-    page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", polling=100, timeout=120_000)
+    _wait_for_idle_kernel(page)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(RUN_STATE + "return s.kernel === 'idle' && s.pending === 0; }", polling=100,
                            timeout=240_000)
@@ -369,6 +367,13 @@ def _open_and_run(page, base: str, name: str) -> None:
     forms = sum(c.source.startswith("widgets.self_check(") for c in nb.cells)
     page.wait_for_function("n => document.querySelectorAll('.brbook-self-check').length >= n", arg=forms,
                            timeout=60_000)
+
+
+def _wait_for_idle_kernel(page) -> None:
+    """Until the current notebook's kernel is up and idle. Polled every 100 ms rather than on every animation
+    frame: a kernel takes seconds, and polling each frame costs Chromium about a tenth of a core while it
+    waits (measured on a book page)."""
+    page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", polling=100, timeout=120_000)
 
 
 def _click_and_read(page, check, button) -> str:
@@ -507,7 +512,7 @@ def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository
                                " return w && w.context && w.context.isReady; }", timeout=60_000)
         # once the kernel is up and the notebook has taken its language from it (name and version, which the
         # class notebook does not carry): that change, landing after the save, would leave it changed again
-        page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", polling=100, timeout=120_000)
+        _wait_for_idle_kernel(page)
         page.wait_for_function("async () => { const w = window.jupyterapp.shell.currentWidget;"
                                " const told = (await w.sessionContext.session.kernel.info).language_info;"
                                " const kept = w.context.model.getMetadata('language_info') || {};"
