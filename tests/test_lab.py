@@ -376,6 +376,31 @@ def _wait_for_idle_kernel(page) -> None:
     page.wait_for_function(RUN_STATE + "return s.kernel === 'idle'; }", polling=100, timeout=120_000)
 
 
+CHOSEN_IN_KERNEL = """async n => { const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const reply = await kernel.requestExecute({code: '', silent: true, store_history: false, user_expressions: {
+    chosen: `[f.answer.index for f in __import__('ipywidgets').widgets.widget._instances.values()`
+            + ` if type(f).__name__ == 'SelfCheckForm' and f.state['kind'] == 'choice'][:1] == [${n}]`}}).done;
+  const chosen = reply.content.user_expressions.chosen;
+  return chosen.status === 'ok' && chosen.data['text/plain'] === 'True'; }"""
+"""Whether the kernel holds option ``n`` as the answer of the notebook's first self-check."""
+
+
+def _choose(page, labels, n: int) -> None:
+    """Click option ``n`` of the first self-check and wait until the kernel has it.
+
+    ipywidgets sends a widget's next change only once the kernel has answered its last one, so under load a
+    Check clicked at once can reach the kernel before the new choice and be judged on the old one (seen once
+    in a loaded `make test`). The question goes to the kernel after the click, so its answer is up to date.
+    """
+    labels.nth(n).click()
+    deadline = time.monotonic() + 30
+    # asked again until it says yes; each ask waits for the kernel's reply (wait_for_function takes a promise
+    # for a true answer and would not wait for it)
+    while not page.evaluate(CHOSEN_IN_KERNEL, n):
+        assert time.monotonic() < deadline, f"the kernel never had option {n}"
+        page.wait_for_timeout(100)
+
+
 def _click_and_read(page, check, button) -> str:
     """Click Check and return the feedback once it has changed (a widget view updates asynchronously)."""
     feedback = check.locator(".brbook-feedback")
@@ -484,15 +509,15 @@ def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_pros
             verdicts = []
             button = check.get_by_role("button", name="Check")
             for n in range(labels.count()):
-                labels.nth(n).click()
+                _choose(page, labels, n)
                 verdicts.append(_click_and_read(page, check, button))
             right = [n for n, v in enumerate(verdicts) if v.startswith("Correct.")]
             assert len(right) == 1 and sum(v.startswith("Not yet.") for v in verdicts) == len(verdicts) - 1
             if verdicts[-1].startswith("Correct."):  # end on a wrong answer, so the right one follows it
                 wrong = next(n for n, v in enumerate(verdicts) if v.startswith("Not yet."))
-                labels.nth(wrong).click()
+                _choose(page, labels, wrong)
                 assert _click_and_read(page, check, button).startswith("Not yet.")
-            labels.nth(right[0]).click()  # wrong before, right now
+            _choose(page, labels, right[0])  # wrong before, right now
             assert _click_and_read(page, check, button).startswith("Correct.")
 
 
