@@ -113,14 +113,17 @@ BROWSER_ORDER = [
     "test_every_self_check_answers",
     "test_timeline_dimension_filter_changes_the_marks_drawn",
     "test_charts_stay_labelled_images_when_the_page_narrows",
+    "test_every_chart_fits_its_column_in_chromium",  # so also once the page is wide again
     "test_bound_controls_change_the_chart",
     "test_save_image_downloads_the_drawn_chart_as_svg_and_png",
     "test_self_checks_give_matching_feedback_wrong_then_right",
 ]
-BUILT_FIXTURES = {"built_html", "site_url", "site_page", "instructor_html", "instructor_url", "unzipped", "edition"}
+BUILT_FIXTURES = {"built_html", "site_url", "site_page", "phone_page", "instructor_html", "instructor_url", "unzipped",
+                  "edition"}
 """Fixtures that read what `make book`, `make instructor` and `make bundle` build: their tests are marked `built`."""
-GROUPS = {"test_browser.py": "browser", "test_explorer.py": "browser",
-          "test_instructor_pages_are_private_and_accessible": "browser", "test_page_weight_within_budget": "browser",
+GROUPS = {"test_browser.py": "browser", "test_explorer.py": "browser", "test_page_weight.py": "browser",
+          "test_instructor_pages_are_private_and_accessible": "browser",
+          "test_every_chart_fits_its_column_in_chromium": "browser",
           "test_grading.py": "grading", "test_reference_solution_scores_100_and_blank_scores_0": "grading"}
 """Tests one xdist worker runs one after another (by module or by test function). Browser: one Chromium, and
 the tests of a page share its visit. Grading: the module shares one graded class (a sandboxed run of about 10 s
@@ -175,7 +178,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def _shares_a_visit(item: pytest.Item) -> bool:
-    return "site_page" in getattr(item, "fixturenames", ())
+    return bool({"site_page", "phone_page"} & set(getattr(item, "fixturenames", ())))
 
 
 @pytest.fixture(scope="session")
@@ -191,9 +194,15 @@ def browser():
         browser.close()
 
 
+LAPTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+"""The two screens every page is visited on: a laptop's, and a phone's (its width, touch, the page's own
+viewport meta honoured)."""
+
+
 @pytest.fixture(scope="session")
 def site_page(browser, site_url):
-    """``with site_page(path, dark) as (page, log)``: the page of the built book, opened on first use.
+    """``with site_page(path, dark) as (page, log)``: the page of the built book on a laptop, opened on first use.
 
     The page stays open for the next test of the same page (one visit each, in a browser context of its own,
     so an empty cache), and is closed when another page is asked for. A test that fails closes it, so the next
@@ -208,6 +217,22 @@ def site_page(browser, site_url):
     after the light one, before any test that clicks, see :func:`_visit_key`). Loading each page a second
     time in a dark context cost ~40 s a run; axe-core finds the same on all 21 pages either way (compared).
     """
+    with _visits(browser, site_url, LAPTOP, every_request=True) as visit:
+        yield visit
+
+
+@pytest.fixture(scope="session")
+def phone_page(browser, site_url):
+    """``with phone_page(path) as (page, log)``: the page on a phone (:data:`PHONE`), shared by the tests of
+    its layout as :func:`site_page` shares a laptop's visit. Only its layout is read, so a visit waits for the
+    page to be drawn and its fonts, not for its network to be quiet."""
+    with _visits(browser, site_url, PHONE, every_request=False) as visit:
+        yield visit
+
+
+@contextmanager
+def _visits(browser, site_url: str, screen: dict, every_request: bool):
+    """The visit keeper behind :func:`site_page` and :func:`phone_page`: one page open at a time."""
     from .test_browser import open_tab
 
     current: dict = {}
@@ -222,8 +247,8 @@ def site_page(browser, site_url):
     def visit(path: str, dark: bool = False):
         if current.get("path") != path:
             close()
-            context = browser.new_context(color_scheme="light")
-            page, log = open_tab(context, f"{site_url}/{path}")
+            context = browser.new_context(color_scheme="light", **screen)
+            page, log = open_tab(context, f"{site_url}/{path}", every_request=every_request)
             log["loaded"] = sorted(set(log["requested"]))
             current.update(path=path, page=page, log=log, context=context, dark=False)
         else:
@@ -238,8 +263,10 @@ def site_page(browser, site_url):
             close()
             raise
 
-    yield visit
-    close()
+    try:
+        yield visit
+    finally:
+        close()
 
 
 def _switch_colour_mode(visit: dict, dark: bool) -> None:

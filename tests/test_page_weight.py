@@ -72,25 +72,28 @@ ICONS = """() => Array.from(document.querySelectorAll('[class*="fa-"], .admoniti
 })"""
 
 
-@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
+MODE = "() => Array.from(document.querySelectorAll('.theme-switch')).find(i => i.getClientRects().length).dataset.mode"
+"""The dark-mode switch's icon shown: sun, moon or half circle."""
+
+
+@pytest.mark.parametrize("screen", ["laptop", "phone"])
 @pytest.mark.parametrize("path", ["book/military/index.html", "book/exercises.html", "book/reference/glossary.html"])
-def test_every_icon_the_theme_shows_is_drawn(browser, site_url, path, width, height):
-    """Toggle buttons, download, dark-mode switch, search, admonitions: each drawn as an SVG mask, none empty."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    try:
-        page = context.new_page()
-        page.goto(f"{site_url}/{path}", wait_until="networkidle")
+def test_every_icon_the_theme_shows_is_drawn(site_page, phone_page, path, screen):
+    """Toggle buttons, download, dark-mode switch, search, admonitions: each drawn as an SVG mask, none empty.
+
+    On the page's laptop and phone visits; the switch is clicked round its three modes, back to the first.
+    """
+    with (site_page if screen == "laptop" else phone_page)(path) as (page, _):
         icons = page.evaluate(ICONS)
-        mode = "() => Array.from(document.querySelectorAll('.theme-switch')).find(i => i.getClientRects().length)" \
-               ".dataset.mode"  # the icon shown: sun, moon or half circle
-        before = page.evaluate(mode)
-        page.locator(".theme-switch-button:visible").first.click()
-        assert page.evaluate(mode) != before, f"{path}: the dark-mode switch shows the same icon after a click"
-    finally:
-        context.close()
+        seen = [page.evaluate(MODE)]
+        for _ in range(3):
+            page.locator(".theme-switch-button:visible").first.click()
+            seen.append(page.evaluate(MODE))
+    assert seen[1] != seen[0], f"{path}: the dark-mode switch shows the same icon after a click"
+    assert len(set(seen[:3])) == 3 and seen[3] == seen[0], f"{path}: the switch does not go round its modes: {seen}"
     shown = " ".join(i["icon"] for i in icons)
     for icon in ("fa-bars", "fa-download", "theme-switch", "fa-magnifying-glass"):  # toggle, download, mode, search
-        assert icon in shown, f"{path} at {width}px shows no {icon} icon: {shown}"
+        assert icon in shown, f"{path} on a {screen} shows no {icon} icon: {shown}"
     blank = [i for i in icons if not i["mask"].startswith("url(\"data:image/svg+xml") or i["width"] < 5
              or i["height"] < 5 or i["content"] not in ('""', "none")]
-    assert blank == [], f"{path} at {width}px: icons not drawn: {blank}"
+    assert blank == [], f"{path} on a {screen}: icons not drawn: {blank}"

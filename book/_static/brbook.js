@@ -45,7 +45,31 @@
           });
         }));
       })
-      .then(function () { document.documentElement.dataset.chartsRendered = "true"; });
+      .then(function () {
+        followColumnWidths(charts);
+        document.documentElement.dataset.chartsRendered = "true";
+      });
+  }
+
+  /* Vega measures a chart's column only when the window's size changes, and a page widened from a phone's
+   * width is still being laid out at that moment (its sidebars come back): Chromium measured a 741 px column
+   * as 1765 px, and the charts stayed that wide. So each chart's figure is watched as well, and once its
+   * width has changed, the charts are told again (a window resize event, the one Vega listens to). */
+  function followColumnWidths(charts) {
+    if (!window.ResizeObserver) { return; }
+    var widths = new Map(), pending = false;
+    var observer = new ResizeObserver(function (entries) {
+      var changed = entries.some(function (entry) {
+        var width = Math.round(entry.contentRect.width), before = widths.get(entry.target);
+        widths.set(entry.target, width);
+        return before !== undefined && before !== width;
+      });
+      if (changed && !pending) {
+        pending = true;
+        requestAnimationFrame(function () { pending = false; window.dispatchEvent(new Event("resize")); });
+      }
+    });
+    charts.forEach(function (el) { observer.observe(el.closest("figure") || el.parentNode); });
   }
 
   /* Vega opens a tooltip when the pointer moves over a mark, which a tap on a touch screen never
