@@ -37,14 +37,19 @@ def open_page(browser, url: str, dark: bool = False):
     return context, page, log
 
 
-def open_tab(context, url: str, every_request: bool = True):
+def open_tab(context, url: str, every_request: bool = True, dark: bool = False, viewport: dict | None = None):
     """Open a page in a browser context, recording as :func:`open_page` does; returns (page, log).
 
     The page is drawn (charts and self-checks ready) and, with ``every_request``, its network has been quiet
     for half a second, so that the log holds all it requested; without, its fonts are ready, which is all a
-    test of its layout needs.
+    test of its layout needs. ``dark`` and ``viewport`` set the tab's colour scheme and size before it loads,
+    where they are not the context's.
     """
     page = context.new_page()
+    if viewport:
+        page.set_viewport_size(viewport)
+    if dark:
+        page.emulate_media(color_scheme="dark")
     log = {"outside": [], "failed": [], "errors": [], "requested": []}
 
     def on_request(request):

@@ -46,17 +46,15 @@ def assert_clean(log: dict) -> None:
 
 
 @contextmanager
-def visit(browser, site_url, path, dark=False, width=1366, height=900):
-    """A page in its own browser context; on leaving, it must have made no outside or failed request and
-    logged no console error."""
-    context = browser.new_context(color_scheme="dark" if dark else "light",
-                                  viewport={"width": width, "height": height})
+def visit(context, site_url, path, dark=False, width=1366, height=900):
+    """A page in a tab of its own, in the warm laptop context (conftest.warm_context); on leaving, it must
+    have made no outside or failed request and logged no console error."""
+    page, log = open_tab(context, f"{site_url}/{path}", dark=dark, viewport={"width": width, "height": height})
     try:
-        page, log = open_tab(context, f"{site_url}/{path}")
         yield page, log
         assert_clean(log)
     finally:
-        context.close()
+        page.close()
 
 
 def ready(page, selector: str):
@@ -91,9 +89,9 @@ def check(root, expected: pd.DataFrame, total: int) -> None:
 
 
 @pytest.mark.parametrize("dimension", list(CHAPTERS))
-def test_each_chapter_explorer_starts_with_all_its_excerpts(browser, site_url, dimension):
+def test_each_chapter_explorer_starts_with_all_its_excerpts(warm_context, site_url, dimension):
     table = excerpts(dimension)
-    with visit(browser, site_url, CHAPTERS[dimension]) as (page, _):
+    with visit(warm_context, site_url, CHAPTERS[dimension]) as (page, _):
         root = ready(page, ".brbook-explorer")
         assert root.locator("form.explorer-controls").is_visible()
         assert not root.locator(".explorer-note").is_visible()
@@ -111,10 +109,10 @@ def test_each_chapter_explorer_starts_with_all_its_excerpts(browser, site_url, d
         assert shown_ids(root) == list(table["excerpt_id"])
 
 
-def test_filters_by_source_year_word_and_speaker(browser, site_url):
+def test_filters_by_source_year_word_and_speaker(warm_context, site_url):
     table = excerpts("military")
     total = len(table)
-    with visit(browser, site_url, CHAPTERS["military"]) as (page, _):
+    with visit(warm_context, site_url, CHAPTERS["military"]) as (page, _):
         root = ready(page, ".brbook-explorer")
         form = root.locator("form.explorer-controls")
 
@@ -155,9 +153,9 @@ def test_filters_by_source_year_word_and_speaker(browser, site_url):
         assert not root.locator(".explorer-more").is_visible()
 
 
-def test_show_more_pages_through_the_matches(browser, site_url):
+def test_show_more_pages_through_the_matches(warm_context, site_url):
     table = excerpts("foreign_policy")
-    with visit(browser, site_url, CHAPTERS["foreign_policy"]) as (page, _):
+    with visit(warm_context, site_url, CHAPTERS["foreign_policy"]) as (page, _):
         root = ready(page, ".brbook-explorer")
         items = root.locator(".explorer-list li.excerpt-item")
         assert items.count() == PAGE
@@ -169,9 +167,9 @@ def test_show_more_pages_through_the_matches(browser, site_url):
         assert box.evaluate("el => el.scrollHeight > el.clientHeight"), "a long list scrolls inside its box"
 
 
-def test_explorer_is_keyboard_operable_and_announces_its_count(browser, site_url):
+def test_explorer_is_keyboard_operable_and_announces_its_count(warm_context, site_url):
     table = excerpts("economy")
-    with visit(browser, site_url, CHAPTERS["economy"]) as (page, _):
+    with visit(warm_context, site_url, CHAPTERS["economy"]) as (page, _):
         root = ready(page, ".brbook-explorer")
         count = root.locator(".explorer-count")
         assert count.get_attribute("role") == "status" and count.get_attribute("aria-live") == "polite"
@@ -190,9 +188,9 @@ def test_explorer_is_keyboard_operable_and_announces_its_count(browser, site_url
         assert count_text(root).startswith(f"{len(hits)} of {len(table)} excerpts")
 
 
-def test_chapter_explorer_fits_a_phone_in_dark_mode(browser, site_url):
+def test_chapter_explorer_fits_a_phone_in_dark_mode(warm_context, site_url):
     table = excerpts("media")
-    with visit(browser, site_url, CHAPTERS["media"], dark=True, width=390, height=844) as (page, _):
+    with visit(warm_context, site_url, CHAPTERS["media"], dark=True, width=390, height=844) as (page, _):
         root = ready(page, ".brbook-explorer")
         box = root.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, "the explorer fits the phone's width"
@@ -247,8 +245,8 @@ def columns(root) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("chosen", [["paper2016", "brief2022"], ["article2014", "news2016_18", "study2019"]],
                          ids=["two", "three"])
-def test_compare_view_shows_the_chosen_sources_side_by_side(browser, site_url, chosen):
-    with visit(browser, site_url, COMPARE) as (page, _):
+def test_compare_view_shows_the_chosen_sources_side_by_side(warm_context, site_url, chosen):
+    with visit(warm_context, site_url, COMPARE) as (page, _):
         root = ready(page, ".brbook-compare")
         for topic in ("crimea", "neutrality"):
             pick(root, topic, chosen)
@@ -268,8 +266,8 @@ def test_compare_view_shows_the_chosen_sources_side_by_side(browser, site_url, c
 
 
 @pytest.mark.parametrize("width", [390, 1366])
-def test_compare_columns_fit_the_page_with_no_sideways_scroll(browser, site_url, width):
-    with visit(browser, site_url, COMPARE, width=width, height=844) as (page, _):
+def test_compare_columns_fit_the_page_with_no_sideways_scroll(warm_context, site_url, width):
+    with visit(warm_context, site_url, COMPARE, width=width, height=844) as (page, _):
         root = ready(page, ".brbook-compare")
         pick(root, "crimea", source_order())
         grid = root.locator(".compare-grid").bounding_box()
@@ -289,8 +287,8 @@ def test_compare_columns_fit_the_page_with_no_sideways_scroll(browser, site_url,
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("path, selector", [(CHAPTERS["military"], ".brbook-explorer"),
                                             (COMPARE, ".brbook-compare")])
-def test_explorers_are_axe_clean(browser, site_url, path, selector, dark):
-    with visit(browser, site_url, path, dark=dark) as (page, log):
+def test_explorers_are_axe_clean(warm_context, site_url, path, selector, dark):
+    with visit(warm_context, site_url, path, dark=dark) as (page, log):
         root = ready(page, selector)
         if dark:
             page.evaluate("document.documentElement.dataset.theme = 'dark';"

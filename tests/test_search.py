@@ -26,12 +26,12 @@ def group_of(name: str) -> list[str]:
     return next((g for g in GROUPS if any(n.lower() == name.lower() for n in g)), [])
 
 
-def search(browser, site_url: str, query: str) -> list[dict]:
-    """The results of the book's search page for a query: each page's link and the summary shown under it."""
-    context = browser.new_context()
+def search(context, site_url: str, query: str) -> list[dict]:
+    """The results of the book's search page for a query, in a tab of ``context``: each page's link and the
+    summary shown under it."""
     errors: list[str] = []
+    page = context.new_page()
     try:
-        page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(f"{site_url}/search.html?q={quote(query)}", wait_until="load")
@@ -45,21 +45,21 @@ def search(browser, site_url: str, query: str) -> list[dict]:
             .map(li => ({href: li.querySelector('a').getAttribute('href').split('#')[0],
                          summary: (li.querySelector('p.context') || {}).textContent || ''}))""")
     finally:
-        context.close()
+        page.close()
     assert errors == [], f"search for {query!r} logs errors: {errors}"
     return results
 
 
 @pytest.mark.parametrize("variant,spelling", VARIANTS)
-def test_a_variant_spelling_finds_what_the_books_spelling_finds(browser, site_url, variant, spelling):
+def test_a_variant_spelling_finds_what_the_books_spelling_finds(warm_context, site_url, variant, spelling):
     group = group_of(spelling)
     if not any(n.lower() == variant.lower() for n in group):
         pytest.xfail(f"the glossary does not list {variant!r} as a spelling of {spelling!r} yet "
                      "(request to S2 in /work/notes/requests-W2.md)")
-    found = search(browser, site_url, variant)
+    found = search(warm_context, site_url, variant)
     assert found, f"{variant!r} finds nothing"
     if re.fullmatch(r"\w+", spelling):  # a one-word spelling: the same pages (a hyphenated one is two words)
-        assert {r["href"] for r in found} == {r["href"] for r in search(browser, site_url, spelling)}
+        assert {r["href"] for r in found} == {r["href"] for r in search(warm_context, site_url, spelling)}
     names = [n.lower() for n in group]
     for result in found:
         text = (HTML / result["href"]).read_text(encoding="utf-8").lower()
@@ -70,8 +70,8 @@ def test_a_variant_spelling_finds_what_the_books_spelling_finds(browser, site_ur
         assert "contents" not in summary[:40] and len(summary) < 600, f"not a sentence: {result['summary']!r}"
 
 
-def test_summary_is_the_matching_sentence(browser, site_url):
-    found = search(browser, site_url, "airbase")
+def test_summary_is_the_matching_sentence(warm_context, site_url):
+    found = search(warm_context, site_url, "airbase")
     assert found
     for result in found:
         summary = result["summary"]
@@ -81,10 +81,10 @@ def test_summary_is_the_matching_sentence(browser, site_url):
 
 @pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
 @pytest.mark.parametrize("path", ["book/intro.html", "book/military/index.html"])
-def test_one_search_box_per_page(browser, site_url, path, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height})
+def test_one_search_box_per_page(warm_context, site_url, path, width, height):
+    page = warm_context.new_page()
     try:
-        page = context.new_page()
+        page.set_viewport_size({"width": width, "height": height})
         page.goto(f"{site_url}/{path}", wait_until="networkidle")
         visible = page.evaluate("""() => Array.from(document.querySelectorAll(
               '.search-button__button, .search-button-field, form.bd-search'))
@@ -96,7 +96,7 @@ def test_one_search_box_per_page(browser, site_url, path, width, height):
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"search\.html\?q=Zapad"))
     finally:
-        context.close()
+        page.close()
 
 
 def test_search_code_is_dropped_from_every_page_but_the_search_page():
