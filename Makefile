@@ -70,6 +70,11 @@ book: validate vendor exercises cache-check  ## build the student book into _bui
 instructor: validate vendor exercises cache-check  ## build the instructor edition (guide and solutions) into _build/instructor/html
 	$(BIN)/brbook instructor-edition --out _build/instructor
 	$(call execute,--toc _build/instructor/_toc.yml --config _build/instructor/_config.yml)
+	@# what the student build kept by digest serves this build too: its charts compiled to Vega, its compiled
+	@# templates and formatted references (brbook.sphinx_ext; each entry is found by what it was made from)
+	@mkdir -p _build/instructor/_build/.doctrees && for kept in brbook-vega brbook-jinja brbook-references.pickle; do \
+		test ! -e _build/.doctrees/$$kept || test -e _build/instructor/_build/.doctrees/$$kept \
+		|| cp -a _build/.doctrees/$$kept _build/instructor/_build/.doctrees/; done
 	$(JUPYTER_BOOK) build . --builder html --toc _build/instructor/_toc.yml \
 		--config _build/instructor/_config.yml --path-output _build/instructor $(JB_FLAGS)
 	rm -rf _build/instructor/html && cp -a _build/instructor/_build/html _build/instructor/html
