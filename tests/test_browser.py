@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -18,6 +19,15 @@ PAGES = sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
                if "_static" not in p.relative_to(HTML).parts) if HTML.exists() else []
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 BLOCKING_IMPACTS = {"serious", "critical"}
+REFRESH = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"', re.I)
+
+
+def redirect_of(url: str) -> str | None:
+    """Where a page that only sends the reader on leads (Jupyter Book writes the site's index.html so), read
+    before the browser opens it: once the browser has followed it, the first page's text is gone."""
+    with urllib.request.urlopen(url, timeout=30) as response:
+        found = REFRESH.search(response.read(1024).decode("utf-8", errors="replace"))
+    return urljoin(url, found.group(1)) if found else None
 
 
 @contextmanager
@@ -64,7 +74,10 @@ def open_tab(context, url: str, every_request: bool = True, dark: bool = False, 
     page.on("pageerror", lambda e: log["errors"].append(str(e)))
     page.route(lambda u: urlparse(u).hostname not in LOCAL_HOSTS and u.startswith("http"),
                lambda route: route.abort())
+    onward = redirect_of(url)
     page.goto(url, wait_until="load")
+    if onward:  # until the browser has followed it, so that nothing below reads a page it is leaving
+        page.wait_for_url(onward, wait_until="load")
     if page.locator(".vega-chart").count():
         page.wait_for_function("document.documentElement.dataset.chartsRendered === 'true'", timeout=15000)
     if page.locator(".self-check").count():
