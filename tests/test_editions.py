@@ -130,12 +130,10 @@ def instructor_url(instructor_html: Path):
 @pytest.mark.parametrize("path", ["book/instructor/index.html", "book/instructor/foreign-policy.html",
                                   "book/instructor/solutions.html", "book/instructor/running-a-class.html"])
 def test_instructor_pages_are_private_and_accessible(browser, instructor_url, path):
-    from axe_playwright_python.sync_playwright import Axe
-
-    from .test_browser import BLOCKING_IMPACTS, opened
+    from .test_browser import BLOCKING_IMPACTS, axe_violations, opened
 
     with opened(browser, f"{instructor_url}/{path}") as (page, log):
         assert log["outside"] == [] and log["failed"] == [] and log["errors"] == []
-        blocking = [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in Axe().run(page).response["violations"]
+        blocking = [(v["id"], [n["target"] for n in v["nodes"][:3]]) for v in axe_violations(page)
                     if v.get("impact") in BLOCKING_IMPACTS]
         assert not blocking, f"{path}: {blocking}"
