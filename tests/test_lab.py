@@ -382,11 +382,11 @@ CHOSEN_IN_KERNEL = """async n => { const kernel = window.jupyterapp.shell.curren
             + ` if type(f).__name__ == 'SelfCheckForm' and f.state['kind'] == 'choice'][:1] == [${n}]`}}).done;
   const chosen = reply.content.user_expressions.chosen;
   return chosen.status === 'ok' && chosen.data['text/plain'] === 'True'; }"""
-"""Whether the kernel holds option ``n`` as the answer of the notebook's first self-check."""
+"""Whether the kernel holds option ``n`` as the answer of the notebook's first multiple-choice self-check."""
 
 
 def _choose(page, labels, n: int) -> None:
-    """Click option ``n`` of the first self-check and wait until the kernel has it.
+    """Click option ``n`` of the first multiple-choice self-check and wait until the kernel has it.
 
     ipywidgets sends a widget's next change only once the kernel has answered its last one, so under load a
     Check clicked at once can reach the kernel before the new choice and be judged on the old one (seen once
