@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .conftest import HTML
+from .conftest import HTML, PHONE
 
 pytestmark = pytest.mark.browser
 # every page of the book; theme template fragments that Sphinx copies into _static are not pages
@@ -166,7 +166,7 @@ def test_charts_stay_labelled_images_when_the_page_narrows(site_page, path):
         columns = "() => Array.from(document.querySelectorAll('figure.brbook-chart')).map(f => f.clientWidth)"
         before, figures = page.evaluate(widths), page.evaluate(columns)
         try:
-            page.set_viewport_size({"width": 390, "height": 844})
+            page.set_viewport_size(PHONE["viewport"])
             page.wait_for_function(f"old => ({widths})().every((w, i) => w !== old[i])", arg=before, timeout=15000)
             charts = page.locator(".vega-chart")
             unlabelled = [n + 1 for n in range(charts.count()) if not charts.nth(n).evaluate(LABELLED)]

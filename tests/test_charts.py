@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from brbook import charts
 from brbook import data as book_data
 
-from .conftest import HTML, vega_lite_specs
+from .conftest import HTML, PHONE, vega_lite_specs
 
 SOURCE_FIELD = "source"
 COLOUR_CHANNELS = ("color", "fill", "stroke")
@@ -281,7 +281,7 @@ def test_every_chart_fits_its_column_in_chromium(site_page, phone_page, path, sc
 @pytest.mark.browser
 def test_a_tap_on_a_mark_opens_its_tooltip(browser, site_url):
     """On a phone there is no hover: a tap on a bar must show the same tooltip a pointer would."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True)
+    context = browser.new_context(**PHONE)
     try:
         page = context.new_page()
         page.goto(f"{site_url}/book/economy/index.html", wait_until="load")

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DATA
+from .conftest import DATA, LAPTOP, PHONE
 from .test_browser import axe_violations, open_tab
 
 pytestmark = pytest.mark.browser
@@ -45,10 +45,10 @@ def assert_clean(log: dict) -> None:
 
 
 @contextmanager
-def visit(context, site_url, path, dark=False, width=1366, height=900):
+def visit(context, site_url, path, dark=False, viewport=LAPTOP["viewport"]):
     """A page in a tab of its own, in the warm laptop context (conftest.warm_context); on leaving, it must
     have made no outside or failed request and logged no console error."""
-    page, log = open_tab(context, f"{site_url}/{path}", dark=dark, viewport={"width": width, "height": height})
+    page, log = open_tab(context, f"{site_url}/{path}", dark=dark, viewport=viewport)
     try:
         yield page, log
         assert_clean(log)
@@ -189,7 +189,7 @@ def test_explorer_is_keyboard_operable_and_announces_its_count(warm_context, sit
 
 def test_chapter_explorer_fits_a_phone_in_dark_mode(warm_context, site_url):
     table = excerpts("media")
-    with visit(warm_context, site_url, CHAPTERS["media"], dark=True, width=390, height=844) as (page, _):
+    with visit(warm_context, site_url, CHAPTERS["media"], dark=True, viewport=PHONE["viewport"]) as (page, _):
         root = ready(page, ".brbook-explorer")
         box = root.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 390, "the explorer fits the phone's width"
@@ -266,7 +266,7 @@ def test_compare_view_shows_the_chosen_sources_side_by_side(warm_context, site_u
 
 @pytest.mark.parametrize("width", [390, 1366])
 def test_compare_columns_fit_the_page_with_no_sideways_scroll(warm_context, site_url, width):
-    with visit(warm_context, site_url, COMPARE, width=width, height=844) as (page, _):
+    with visit(warm_context, site_url, COMPARE, viewport={"width": width, "height": 844}) as (page, _):
         root = ready(page, ".brbook-compare")
         pick(root, "crimea", source_order())
         grid = root.locator(".compare-grid").bounding_box()
