@@ -9,9 +9,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 
-from .conftest import HTML, PHONE
+from .conftest import HTML, PHONE, axe_violations
 
 pytestmark = pytest.mark.browser
 # every page of the book; theme template fragments that Sphinx copies into _static are not pages
@@ -130,16 +129,6 @@ def test_no_serious_accessibility_violations(site_page, path, dark):
         blocking = [v for v in axe_violations(page) if v.get("impact") in BLOCKING_IMPACTS]
         detail = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}" for v in blocking]
         assert not blocking, f"{path} ({'dark' if dark else 'light'}): {detail}"
-
-
-def axe_violations(page, context: str | None = None) -> list[dict]:
-    """axe-core's violations on a page, or on the part the selector ``context`` names. Its script goes into a
-    page once: the page's dark-mode run finds it there (``Axe().run`` sends its 550 KB again on every run,
-    0.1–0.4 s of the processor's time each)."""
-    if not page.evaluate("() => typeof window.axe === 'object' && typeof window.axe.run === 'function'"):
-        page.evaluate(Axe().axe_script)
-    return page.evaluate("context => axe.run(context ?? document, {resultTypes: ['violations']})"
-                         ".then(results => results.violations)", context)
 
 
 def test_pages_were_found():

@@ -130,7 +130,8 @@ def instructor_url(instructor_html: Path):
 @pytest.mark.parametrize("path", ["book/instructor/index.html", "book/instructor/foreign-policy.html",
                                   "book/instructor/solutions.html", "book/instructor/running-a-class.html"])
 def test_instructor_pages_are_private_and_accessible(browser, instructor_url, path):
-    from .test_browser import BLOCKING_IMPACTS, axe_violations, opened
+    from .conftest import axe_violations
+    from .test_browser import BLOCKING_IMPACTS, opened
 
     with opened(browser, f"{instructor_url}/{path}") as (page, log):
         assert log["outside"] == [] and log["failed"] == [] and log["errors"] == []

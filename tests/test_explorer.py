@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DATA, LAPTOP, PHONE
-from .test_browser import axe_violations, open_tab
+from .conftest import DATA, LAPTOP, PHONE, axe_violations
+from .test_browser import open_tab
 
 pytestmark = pytest.mark.browser
 
