@@ -71,8 +71,8 @@ instructor: validate vendor exercises cache-check  ## build the instructor editi
 	$(BIN)/brbook instructor-edition --out _build/instructor
 	$(call execute,--toc _build/instructor/_toc.yml --config _build/instructor/_config.yml)
 	@# what the student build kept by digest serves this build too: its charts compiled to Vega, its compiled
-	@# templates and formatted references (brbook.sphinx_ext; each entry is found by what it was made from)
-	@mkdir -p _build/instructor/_build/.doctrees && for kept in brbook-vega brbook-jinja brbook-references.pickle; do \
+	@# templates, icon stylesheet and formatted references (brbook.sphinx_ext; each entry is found by what it was made from)
+	@mkdir -p _build/instructor/_build/.doctrees && for kept in brbook-vega brbook-jinja brbook-icons brbook-references.pickle; do \
 		test ! -e _build/.doctrees/$$kept || test -e _build/instructor/_build/.doctrees/$$kept \
 		|| cp -a _build/.doctrees/$$kept _build/instructor/_build/.doctrees/; done
 	$(JUPYTER_BOOK) build . --builder html --toc _build/instructor/_toc.yml \

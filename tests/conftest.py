@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import shutil
 import threading
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ import pytest
 from .bench import QuietServer
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ["BRBOOK_BUILD_SERVER"] = "0"  # the builds tests run are their own: none starts or asks a build server
 DATA = ROOT / "data"
 HTML = ROOT / "_build" / "html"
 SEEDS = ROOT.parent / "shared" / "seeds"

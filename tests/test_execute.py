@@ -59,7 +59,7 @@ def test_the_built_book_read_every_page_from_the_cache_the_executor_fills(built_
     assert all(seconds and seconds > 0 for seconds in recorded.values())
 
 
-def test_the_built_book_kept_its_compiled_templates_and_formatted_references(built_html):
+def test_the_built_book_kept_its_compiled_templates_icons_and_formatted_references(built_html):
     """Issue 17: what a rebuild need not redo is kept beside the doctrees by the build that made the site."""
     import pickle
 
@@ -69,6 +69,9 @@ def test_the_built_book_kept_its_compiled_templates_and_formatted_references(bui
     references = pickle.loads((doctrees / "brbook-references.pickle").read_bytes())
     cited = (ROOT / "data" / "references.bib").read_text(encoding="utf-8").count("\n@")
     assert len(references) >= cited and all(f.text.render_as("text") for f in references.values())
+    icons = list((doctrees / "brbook-icons").glob("*.css"))  # the icon stylesheet, made once per theme version
+    assert [p.read_text(encoding="utf-8") for p in icons] == [(built_html / "_static" / "brbook-icons.css")
+                                                              .read_text(encoding="utf-8")]
 
 
 @pytest.mark.parametrize("chapter, imports, heavy", [

@@ -7,7 +7,14 @@ explorers), ``reference`` (generated reference pages), ``book`` (chapter set-up 
 ``assets`` (vendored browser libraries) and ``cli`` (the ``brbook`` command).
 """
 
-from brbook.edition import version as _version
 
-__version__ = _version()
-"""The book's version, from ``pyproject.toml`` (see ``brbook.edition``)."""
+
+def __getattr__(name: str):
+    """``brbook.__version__``: the book's version, from ``pyproject.toml`` (see ``brbook.edition``), read when
+    asked for: reading it costs every ``import brbook.<module>`` ~55 ms (importlib.metadata, tomllib), three
+    times in a rebuild after one edit."""
+    if name == "__version__":
+        from brbook.edition import version
+
+        return version()
+    raise AttributeError(f"module 'brbook' has no attribute {name!r}")

@@ -10,9 +10,25 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str]) -> None:
+    """Build through the project's build server when one runs (:mod:`brbook.buildserver`), else here."""
+    from brbook import buildserver
+
+    building = "build" in argv[:3]
+    root = Path.cwd()
+    code = buildserver.run(root, argv) if building else None
+    if code is None:
+        code = build(argv)
+        if building:
+            buildserver.start(root)
+    _exit_now(code)
+
+
+def build(argv: list[str]) -> int:
+    """Jupyter Book's command with Sphinx's parallel jobs; its exit code."""
     jobs = os.cpu_count() or 1
     if argv[:1] == ["--jobs"]:
         jobs, argv = int(argv[1]), argv[2:]
@@ -31,8 +47,8 @@ def main(argv: list[str]) -> None:
     try:
         command(argv, prog_name="jupyter-book")
     except SystemExit as done:
-        _exit_now(done.code)
-    _exit_now(0)
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
 
 
 def _exit_now(code) -> None:

@@ -291,7 +291,7 @@ def _lighten_pages(app: Sphinx) -> None:
 
     app.builder.templates.render = render_light
     static = Path(app.outdir) / "_static"
-    icons.write(static)
+    icons.write(static, Path(app.doctreedir) / "brbook-icons")
     app.add_css_file(icons.FILENAME, priority=900)
     (static / SEARCH_JS).write_text(search_script(name_groups(Path(app.srcdir) / "data" / "glossary.csv")),
                                     encoding="utf-8")
