@@ -107,15 +107,22 @@ browser:  ## Debian's chromium for the browser tests
 
 # The suite builds nothing itself: it reads the book, the instructor edition, the bundle and the exercises
 # built here once. pytest-xdist runs it on every core; the browser tests (one Chromium) stay on one worker.
+# The tests that need no browser and no built book (make check's) start beside the builds, which leave about
+# a quarter of the processors idle, and the rest as soon as the editions are built; the report of the first
+# follows the second's.
 # Bytecode is written while the tests run (this machine sets PYTHONDONTWRITEBYTECODE): otherwise each worker
 # compiles the package and rewrites every test module's assertions again on every run (about 3 s each).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadgroup
 
 test: test-env browser  ## run the whole test suite (lint, data, both editions, the bundle, then every test)
 	$(BIN)/ruff check src tests
-	$(MAKE) book
-	$(MAKE) instructor bundle
-	$(PYTEST)
+	$(MAKE) validate exercises
+	@$(PYTEST) -m "not browser and not built" > _build/unbuilt-tests.log 2>&1 & unbuilt=$$!; \
+	report() { wait $$unbuilt; passed=$$?; echo "== the tests that need no built book, run beside the others:"; \
+		cat _build/unbuilt-tests.log; return $$passed; }; \
+	$(MAKE) book && $(MAKE) instructor bundle || { built=$$?; report; exit $$built; }; \
+	echo "== the tests of the built book:"; $(PYTEST) -m "browser or built"; tested=$$?; \
+	report && exit $$tested
 
 check: test-env validate exercises  ## quick inner loop (under a minute): lint, data/ and the tests that need no browser or built book
 	$(BIN)/ruff check src tests

@@ -179,7 +179,8 @@ def _visit_key(item: pytest.Item) -> tuple:
     params = getattr(item, "callspec", None).params if hasattr(item, "callspec") else {}
     name = item.originalname if hasattr(item, "originalname") else item.name
     order = BROWSER_ORDER.index(name) if name in BROWSER_ORDER else len(BROWSER_ORDER)
-    return (params.get("path", ""), order, bool(params.get("dark", False)))
+    path = params.get("path", "")  # pytest's NOTSET where a list of pages is empty (no book built yet)
+    return (path if isinstance(path, str) else "", order, bool(params.get("dark", False)))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -71,6 +71,7 @@ def test_how_to_cite_page_gives_both_citations_and_links_the_sources(built_html:
     assert f"{VERSION} (" in changes
 
 
+@pytest.mark.built  # reads `make bundle`'s zip
 def test_bundle_records_the_version_and_the_licences(tmp_path: Path):
     zipped = ROOT / "_build" / "student-bundle.zip"
     if not zipped.exists():

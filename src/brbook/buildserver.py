@@ -62,11 +62,30 @@ def _environment() -> dict[str, str]:
 
 # ---------- the client ----------
 
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def run(root: Path, argv: list[str]) -> int | None:
-    """The exit code of ``argv`` built by the project's server, or None when no server took it."""
+    """The exit code of ``argv`` built by the project's server, or None when no server took it.
+
+    A Ctrl-C (or SIGTERM, SIGHUP) goes to the build's process; one that comes before the server has named
+    that process is held until it has, or, when no server takes the build, raised again here."""
     address = _address(root)
     if not enabled() or address is None or not os.path.exists(address):
         return None
+    held: list[int] = []
+    child: list[int] = []
+
+    def forward(signum, _frame):
+        if not child:
+            held.append(signum)
+            return
+        try:
+            os.kill(child[0], signum)
+        except ProcessLookupError:
+            pass
+
+    before = {signum: signal.signal(signum, forward) for signum in FORWARDED}
     client = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         client.connect(address)
@@ -74,28 +93,19 @@ def run(root: Path, argv: list[str]) -> int | None:
         socket.send_fds(client, [json.dumps(request).encode()], [0, 1, 2])
         reply = json.loads(client.recv(65536) or b'{"refused": "no answer"}')
     except (OSError, ValueError):
-        client.close()
-        return None
+        reply = {}
     if "pid" not in reply:
         client.close()
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+        for signum in held:
+            os.kill(os.getpid(), signum)
         return None
-    child = reply["pid"]
-
-    def forward(signum, _frame):
-        try:
-            os.kill(child, signum)
-        except ProcessLookupError:
-            pass
-
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, forward)
+    child.append(reply["pid"])
+    for signum in held:
+        forward(signum, None)
     with client:
-        while True:
-            try:
-                message = client.recv(65536)
-                break
-            except InterruptedError:
-                continue
+        message = client.recv(65536)  # retried after a signal's handler has run (PEP 475)
     if not message:
         print("brbook: the build server's child ended without an exit code", file=sys.stderr)
         return 1
@@ -261,14 +271,14 @@ def serve(root: Path, target: Callable[[list[str]], int], idle: float = IDLE,
                 continue
             last = time.monotonic()
             with connection:
-                if not _take(connection, listener, snapshot, environment, target):
+                if not _take(connection, (listener, lock), snapshot, environment, target):
                     return
     finally:
         if _ours(address, inode):
             os.unlink(address)
 
 
-def _take(connection, listener, snapshot, environment, target) -> bool:
+def _take(connection, server_files, snapshot, environment, target) -> bool:
     """Fork a child for one client's build; False when this server should end (it is stale)."""
     connection.settimeout(10)
     fds: list[int] = []
@@ -285,7 +295,8 @@ def _take(connection, listener, snapshot, environment, target) -> bool:
             return not stale and not other
         pid = os.fork()
         if pid == 0:
-            listener.close()
+            for file in server_files:  # the listening socket, and the lock, which outlives a server otherwise
+                file.close()
             _child(connection, request, fds, target)
         return True
     except (OSError, ValueError, KeyError):
