@@ -246,6 +246,10 @@ def serve(root: Path, target: Callable[[list[str]], int], idle: float = IDLE,
     _warm_up(json.loads((root / WARM).read_text(encoding="utf-8")) if (root / WARM).exists() else {})
     if threading.active_count() != 1:
         return
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what every build shares is never traversed by a build's collections, nor copied by them
     snapshot, environment = _snapshot(), _environment()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
