@@ -144,12 +144,13 @@ BUILT_FIXTURES = {"built_html", "site_url", "site_page", "phone_page", "instruct
 """Fixtures that read what `make book`, `make instructor` and `make bundle` build: their tests are marked `built`."""
 GROUPS = {"test_browser.py": "browser", "test_explorer.py": "browser", "test_page_weight.py": "browser",
           "test_instructor_pages_are_private_and_accessible": "browser",
-          "test_every_chart_fits_its_column_in_chromium": "browser",
+          "test_every_chart_fits_its_column_in_chromium": "browser", "test_lab.py": "lab",
           "test_grading.py": "grading", "test_reference_solution_scores_100_and_blank_scores_0": "grading"}
 """Tests one xdist worker runs one after another (by module or by test function). Browser: one Chromium, and
-the tests of a page share its visit. Grading: the module shares one graded class (a sandboxed run of about 10 s
-done once); concurrent `brbook grade` runs themselves are safe, each leasing its own block of sandbox
-uids (``brbook.grading.sandbox.uid_block``)."""
+the tests of a page share its visit (spread over two workers by page, they took 6% more of the processors'
+time: two Chromiums, each cache half as warm). Lab: one JupyterLab server. Grading: the module shares one
+graded class (a sandboxed run of about 10 s done once); concurrent `brbook grade` runs themselves are safe,
+each leasing its own block of sandbox uids (``brbook.grading.sandbox.uid_block``)."""
 
 
 def group_of(nodeid: str) -> str | None:
