@@ -8,7 +8,6 @@ explorers), ``reference`` (generated reference pages), ``book`` (chapter set-up 
 """
 
 
-
 def __getattr__(name: str):
     """``brbook.__version__``: the book's version, from ``pyproject.toml`` (see ``brbook.edition``), read when
     asked for: reading it costs every ``import brbook.<module>`` ~55 ms (importlib.metadata, tomllib), three

@@ -3,7 +3,9 @@
 Jupyter Book 1's command line always asks Sphinx for one process, though every extension the book
 uses declares itself safe to read and write in parallel. The pages' notebooks are executed before
 Sphinx starts (:mod:`brbook.execute`), so what is left is Sphinx's own reading and writing, which
-this spreads over the machine's cores. Everything else is Jupyter Book's own command.
+this spreads over the machine's cores. Everything else is Jupyter Book's own command. A build is first
+offered to the project's build server (:mod:`brbook.buildserver`), which forks it from a process that has
+all of this loaded already; with none, it runs here and starts one.
 """
 
 from __future__ import annotations
