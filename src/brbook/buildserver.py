@@ -181,6 +181,8 @@ def _warm_up(warm: dict) -> None:
             re.compile(pattern, flags)
         except (re.error, TypeError, ValueError):
             pass
+    if "nbformat.validator" not in sys.modules:
+        return
     from nbformat.validator import get_validator
 
     # the validators a build asks for: the current format's, and 4.4 (the cached notebooks'); a cold build
