@@ -109,7 +109,7 @@ browser:  ## Debian's chromium for the browser tests
 # built here once. pytest-xdist runs it on every core; the browser tests (one Chromium) stay on one worker.
 # The tests that need no browser and no built book (make check's) start beside the builds, which leave about
 # a quarter of the processors idle, and the rest as soon as the editions are built; the report of the first
-# follows the second's.
+# follows the second's. A Ctrl-C stops both (a job started with & in a script ignores it by itself).
 # Bytecode is written while the tests run (this machine sets PYTHONDONTWRITEBYTECODE): otherwise each worker
 # compiles the package and rewrites every test module's assertions again on every run (about 3 s each).
 PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n auto --dist loadgroup
@@ -118,6 +118,7 @@ test: test-env browser  ## run the whole test suite (lint, data, both editions, 
 	$(BIN)/ruff check src tests
 	$(MAKE) validate exercises
 	@$(PYTEST) -m "not browser and not built" > _build/unbuilt-tests.log 2>&1 & unbuilt=$$!; \
+	trap 'kill $$unbuilt 2>/dev/null; exit 130' INT TERM HUP; \
 	report() { wait $$unbuilt; passed=$$?; echo "== the tests that need no built book, run beside the others:"; \
 		cat _build/unbuilt-tests.log; return $$passed; }; \
 	$(MAKE) book && $(MAKE) instructor bundle || { built=$$?; report; exit $$built; }; \
