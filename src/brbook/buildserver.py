@@ -56,8 +56,9 @@ def _address(root: Path) -> str | None:
     return path if len(path.encode()) < 100 else None  # sun_path holds 108 bytes
 
 
-def _environment() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in SHELL_VARIABLES}
+def _environment(variables) -> dict[str, str]:
+    """The environment variables that matter to a build (all but :data:`SHELL_VARIABLES`)."""
+    return {k: v for k, v in variables.items() if k not in SHELL_VARIABLES}
 
 
 # ---------- the client ----------
@@ -113,16 +114,17 @@ def run(root: Path, argv: list[str]) -> int | None:
 
 
 def start(root: Path) -> None:
-    """After a local build: record what it imported and start a server in the background, if none runs."""
+    """After a local build: record what it loaded and start a server in the background."""
     address = _address(root)
     if not enabled() or address is None or not (root / "_build").is_dir():
-        return  # a server already serving keeps its lock, and the new one ends at once
+        return
     modules = [name for name, module in list(sys.modules.items())
                if getattr(module, "__file__", None) and name != "__main__" and not name.startswith(NOT_PRELOADED)]
     validators = sys.modules.get("nbformat.validator")
     warm = {"modules": modules, "patterns": _compiled_patterns(),
             "validators": [key for key in getattr(validators, "validators", {}) if isinstance(key, tuple)]}
     (root / WARM).write_text(json.dumps(warm), encoding="utf-8")
+    # where a server is still serving (or ending), the new one waits for its lock and, if it is kept, ends
     subprocess.Popen([sys.executable, "-m", "brbook.buildserver", str(root)], cwd=root,
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                      start_new_session=True, close_fds=True)
@@ -252,7 +254,7 @@ def serve(root: Path, target: Callable[[list[str]], int], idle: float = IDLE,
 
     gc.collect()
     gc.freeze()  # what every build shares is never traversed by a build's collections, nor copied by them
-    snapshot, environment = _snapshot(), _environment()
+    snapshot, environment = _snapshot(), _environment(os.environ)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         os.unlink(address)
@@ -295,7 +297,7 @@ def _take(connection, server_files, snapshot, environment, target) -> bool:
         data, fds, _, _ = socket.recv_fds(connection, 1 << 20, 3)
         request = json.loads(data)
         stale = _changed(snapshot)
-        other = {k: v for k, v in request["env"].items() if k not in SHELL_VARIABLES} != environment
+        other = _environment(request["env"]) != environment
         if stale or other or len(fds) != 3:
             connection.send(json.dumps({"refused": "stale" if stale else "environment"}).encode())
             return not stale and not other
