@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DATA, LAPTOP, PHONE, axe_violations
+from .conftest import DATA, PHONE, axe_violations
 from .test_browser import open_tab
 
 pytestmark = pytest.mark.browser
@@ -45,9 +45,9 @@ def assert_clean(log: dict) -> None:
 
 
 @contextmanager
-def visit(context, site_url, path, dark=False, viewport=LAPTOP["viewport"]):
-    """A page in a tab of its own, in the warm laptop context (conftest.warm_context); on leaving, it must
-    have made no outside or failed request and logged no console error."""
+def visit(context, site_url, path, dark=False, viewport=None):
+    """A page in a tab of its own, in the warm laptop context (conftest.warm_context; ``viewport`` for another
+    size); on leaving, it must have made no outside or failed request and logged no console error."""
     page, log = open_tab(context, f"{site_url}/{path}", dark=dark, viewport=viewport)
     try:
         yield page, log
