@@ -86,6 +86,14 @@ def test_chapter_set_up_imports_neither_altair_nor_pandera_until_used(chapter, i
     assert found.stdout.strip() == "[]"
 
 
+def test_an_exercise_notebooks_checks_do_not_import_jupytext():
+    """A student's exercise notebook imports brbook.exercises for its checks; reading exercise sources (jupytext,
+    which brings Jupyter Server's contents manager) is for the build: about a quarter second a kernel."""
+    code = "import sys\nfrom brbook.exercises import StudentChecks\nprint('jupytext' in sys.modules)"
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert found.stdout.strip() == "False"
+
+
 def test_a_chart_still_gets_the_book_theme():
     code = ("from brbook import book, charts, data\nbook.setup('military')\n"
             "fig = charts.events_by_year(data.events(), title='t', description='d')\n"

@@ -33,7 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import jupytext
 import nbformat
 
 from brbook import layout
@@ -138,6 +137,8 @@ def _prompt_before(cells: list, index: int) -> str:
 
 def load(path: Path) -> Exercise:
     """Read an exercise source and collect its questions from the answer cells' metadata."""
+    import jupytext  # here, not above: a student's exercise notebook imports this module for its checks only
+
     notebook = jupytext.read(path)
     meta = notebook.metadata.get("brbook", {})
     exercise = Exercise(name=path.stem, title=meta.get("title", path.stem), notebook=notebook)
