@@ -40,6 +40,7 @@ HTML = ROOT / "_build" / "html"
 BIN = Path(sys.executable).parent
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
+"""The flags Debian's chromium runs with here, in the tests and the figures alike."""
 
 
 def _run(command: list[str], **env: str) -> float:

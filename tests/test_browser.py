@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from .conftest import HTML, PHONE, axe_violations
+from .conftest import HTML, PHONE, axe_violations, serve
 
 pytestmark = pytest.mark.browser
 # every page of the book; theme template fragments that Sphinx copies into _static are not pages
@@ -52,7 +52,8 @@ def open_tab(context, url: str, every_request: bool = True, dark: bool = False, 
     The page is drawn (charts and self-checks ready) and, with ``every_request``, its network has been quiet
     for half a second, so that the log holds all it requested; without, its fonts are ready, which is all a
     test of its layout needs. ``dark`` and ``viewport`` set the tab's colour scheme and size before it loads,
-    where they are not the context's.
+    where they are not the context's. A request to any host but this machine is recorded in ``log["outside"]``
+    and fails in the browser, which resolves no other host (:data:`tests.conftest.LOCAL_ONLY`).
     """
     page = context.new_page()
     if viewport:
@@ -71,8 +72,6 @@ def open_tab(context, url: str, every_request: bool = True, dark: bool = False, 
     page.on("requestfailed", lambda r: log["failed"].append(f"{r.url} ({r.failure})"))
     page.on("console", lambda m: log["errors"].append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: log["errors"].append(str(e)))
-    page.route(lambda u: urlparse(u).hostname not in LOCAL_HOSTS and u.startswith("http"),
-               lambda route: route.abort())
     onward = redirect_of(url)
     page.goto(url, wait_until="load")
     if onward:  # until the browser has followed it, so that nothing below reads a page it is leaving
@@ -289,3 +288,38 @@ def test_no_page_scrolls_sideways_on_a_phone(phone_page, path):
         wide = page.evaluate("() => [...document.querySelectorAll('article *')].filter(e => e.getBoundingClientRect()"
                              ".right > 391).slice(0, 3).map(e => e.tagName + '.' + e.className)")
     assert width <= 390, (width, wide)
+
+
+def test_a_request_to_another_host_is_recorded_and_fails_in_the_browser(browser, tmp_path):
+    """What every page's privacy check rests on: requests to other hosts (a CDN's script, an image elsewhere) are
+    recorded as outside, and none is answered. Chromium resolves no host but this machine's: even this machine's
+    own name, which the system resolves to the test server's address here, does not reach it."""
+    import base64
+    import socket
+
+    (tmp_path / "pixel.png").write_bytes(base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="))
+    with serve(tmp_path) as url:
+        port = url.rsplit(":", 1)[1]
+        own = socket.gethostname()
+        reachable = own not in LOCAL_HOSTS and _resolves_to_loopback(own)
+        others = ["https://cdn.jsdelivr.net/npm/vega@6", "https://example.org/pixel.png",
+                  *([f"http://{own}:{port}/pixel.png"] if reachable else [])]
+        (tmp_path / "index.html").write_text(
+            f'<!doctype html><html lang="en"><title>t</title><script src="{others[0]}"></script>'
+            + "".join(f'<img src="{src}" alt="a pixel">' for src in [f"{url}/pixel.png", *others[1:]])
+            + "</html>", encoding="utf-8")
+        with opened(browser, f"{url}/index.html") as (page, log):
+            drawn = page.evaluate("() => [typeof window.vega, ...Array.from(document.images, i => i.naturalWidth)]")
+    assert sorted(log["outside"]) == sorted(others)
+    assert drawn == ["undefined", 1, *[0] * (len(others) - 1)], "a request to another host was answered"
+    assert len(log["failed"]) == len(others) and all("ERR_NAME_NOT_RESOLVED" in f for f in log["failed"]), log
+
+
+def _resolves_to_loopback(host: str) -> bool:
+    import socket
+
+    try:
+        return socket.gethostbyname(host) == "127.0.0.1"
+    except OSError:
+        return False
