@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from brbook import data as book_data
-
 app = typer.Typer(help="Tools for the Belarus–Russia teaching book.", no_args_is_help=True,
                   add_completion=False)
 data_app = typer.Typer(help="Check and describe the tables in data/.", no_args_is_help=True)
@@ -19,9 +17,10 @@ DataDir = typer.Option(None, "--data-dir", help="Folder of CSV tables (default: 
 @data_app.command("validate")
 def validate(data_dir: Path | None = DataDir) -> None:
     """Check every table against its schema; print each problem as file:row:column: message."""
+    from brbook.data import data_dir as default_data_dir
     from brbook.schema import validate_dir
 
-    directory = data_dir or book_data.data_dir()
+    directory = data_dir or default_data_dir()
     problems = validate_dir(directory)
     for problem in problems:
         typer.echo(str(problem), err=True)
@@ -37,12 +36,13 @@ def provenance(
     data_dir: Path | None = DataDir,
 ) -> None:
     """Check that every quote and excerpt stands verbatim in its source text."""
+    from brbook.data import data_dir as default_data_dir
     from brbook.provenance import check_all
 
     if not seeds.is_dir():
         typer.echo(f"no seeds folder at {seeds}: nothing to compare against", err=True)
         raise typer.Exit(2)
-    problems = check_all(data_dir or book_data.data_dir(), seeds)
+    problems = check_all(data_dir or default_data_dir(), seeds)
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:
