@@ -86,18 +86,15 @@ def test_chapter_set_up_imports_neither_altair_nor_pandera_until_used(chapter, i
     assert found.stdout.strip() == "[]"
 
 
-def test_an_exercise_notebooks_checks_do_not_import_jupytext():
-    """A student's exercise notebook imports brbook.exercises for its checks; reading exercise sources (jupytext,
-    which brings Jupyter Server's contents manager) is for the build: about a quarter second a kernel."""
-    code = "import sys\nfrom brbook.exercises import StudentChecks\nprint('jupytext' in sys.modules)"
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert found.stdout.strip() == "False"
-
-
-def test_the_command_line_starts_without_pandas():
-    """`brbook --help`, a merge of graded shards and any command that reads no table start without pandas (a
-    third of a second each: `brbook --help` went from 1.0 to 0.3 s)."""
-    code = "import sys\nimport brbook.cli\nprint(sorted(m for m in ('pandas', 'altair') if m in sys.modules))"
+@pytest.mark.parametrize("imports, heavy", [
+    # a student's exercise notebook imports brbook.exercises for its checks; jupytext, which reads exercise
+    # sources and brings Jupyter Server's contents manager, is the build's (about a quarter second a kernel)
+    ("from brbook.exercises import StudentChecks", {"jupytext"}),
+    # `brbook --help` and a merge of graded shards read no table (`brbook --help` went from 1.0 to 0.3 s)
+    ("import brbook.cli", {"pandas", "altair"}),
+])
+def test_exercise_checks_and_the_command_line_start_light(imports, heavy):
+    code = f"import sys\n{imports}\nprint(sorted(m for m in {sorted(heavy)!r} if m in sys.modules))"
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert found.stdout.strip() == "[]"
 
