@@ -90,7 +90,7 @@ def test_chapter_set_up_imports_neither_altair_nor_pandera_until_used(chapter, i
     # a student's exercise notebook imports brbook.exercises for its checks; jupytext, which reads exercise
     # sources and brings Jupyter Server's contents manager, is the build's (about a quarter second a kernel)
     ("from brbook.exercises import StudentChecks", {"jupytext"}),
-    # `brbook --help` and a merge of graded shards read no table (`brbook --help` went from 1.0 to 0.3 s)
+    # the command line imports pandas in the commands that use it, not for `brbook --help` (1.0 s to 0.3 s)
     ("import brbook.cli", {"pandas", "altair"}),
 ])
 def test_exercise_checks_and_the_command_line_start_light(imports, heavy):
