@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import socket
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,13 +12,12 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from .conftest import HTML, PHONE, axe_violations, serve
+from .conftest import HTML, LOCAL_HOSTS, PHONE, axe_violations, serve
 
 pytestmark = pytest.mark.browser
 # every page of the book; theme template fragments that Sphinx copies into _static are not pages
 PAGES = sorted(str(p.relative_to(HTML)) for p in HTML.rglob("*.html")
                if "_static" not in p.relative_to(HTML).parts) if HTML.exists() else []
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 BLOCKING_IMPACTS = {"serious", "critical"}
 REFRESH = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)"', re.I)
 
@@ -294,9 +295,6 @@ def test_a_request_to_another_host_is_recorded_and_fails_in_the_browser(browser,
     """What every page's privacy check rests on: requests to other hosts (a CDN's script, an image elsewhere) are
     recorded as outside, and none is answered. Chromium resolves no host but this machine's: even this machine's
     own name, which the system resolves to the test server's address here, does not reach it."""
-    import base64
-    import socket
-
     (tmp_path / "pixel.png").write_bytes(base64.b64decode(
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="))
     with serve(tmp_path) as url:
@@ -317,8 +315,6 @@ def test_a_request_to_another_host_is_recorded_and_fails_in_the_browser(browser,
 
 
 def _resolves_to_loopback(host: str) -> bool:
-    import socket
-
     try:
         return socket.gethostbyname(host) == "127.0.0.1"
     except OSError:
