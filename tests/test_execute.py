@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -80,10 +81,14 @@ def test_the_built_book_kept_its_compiled_templates_icons_and_formatted_referenc
     ("military", "book, charts, data, excerpts, selfcheck, widgets", {"pandera"}),
 ])
 def test_chapter_set_up_imports_neither_altair_nor_pandera_until_used(chapter, imports, heavy):
-    code = (f"import sys\nfrom brbook import {imports}\nbook.setup({chapter!r})\n"
-            f"print(sorted(m for m in {sorted(heavy)!r} if m in sys.modules))")
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert found.stdout.strip() == "[]"
+    assert imported_after(f"from brbook import {imports}\nbook.setup({chapter!r})", heavy) == []
+
+
+def imported_after(code: str, modules: set[str]) -> list[str]:
+    """Which of ``modules`` a fresh Python has imported once it has run ``code``."""
+    probe = f"import sys\n{code}\nprint(sorted(m for m in {sorted(modules)!r} if m in sys.modules))"
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    return ast.literal_eval(found.stdout.strip())
 
 
 @pytest.mark.parametrize("imports, heavy", [
@@ -94,9 +99,7 @@ def test_chapter_set_up_imports_neither_altair_nor_pandera_until_used(chapter, i
     ("import brbook.cli", {"pandas", "altair"}),
 ])
 def test_exercise_checks_and_the_command_line_start_light(imports, heavy):
-    code = f"import sys\n{imports}\nprint(sorted(m for m in {sorted(heavy)!r} if m in sys.modules))"
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert found.stdout.strip() == "[]"
+    assert imported_after(imports, heavy) == []
 
 
 def test_a_chart_still_gets_the_book_theme():
