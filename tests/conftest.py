@@ -143,6 +143,19 @@ BROWSER_ORDER = [
     "test_bound_controls_change_the_chart",
     "test_save_image_downloads_the_drawn_chart_as_svg_and_png",
     "test_self_checks_give_matching_feedback_wrong_then_right",
+    "test_no_page_scrolls_sideways_on_a_phone",
+    "test_every_icon_the_theme_shows_is_drawn",  # round the theme switch's three modes, back to the first
+    # the explorers (tests/test_explorer.py), which nothing above reads: the first reads one as loaded, the
+    # next start from its "Clear the filters"; the compare view has no such button, so its check by axe-core
+    # comes before the tests that choose other topics and sources
+    "test_each_chapter_explorer_starts_with_all_its_excerpts",
+    "test_explorers_are_axe_clean",
+    "test_show_more_pages_through_the_matches",
+    "test_explorer_is_keyboard_operable_and_announces_its_count",
+    "test_filters_by_source_year_word_and_speaker",
+    "test_compare_view_shows_the_chosen_sources_side_by_side",
+    "test_compare_columns_fit_the_page_with_no_sideways_scroll",
+    "test_chapter_explorer_fits_a_phone_in_dark_mode",
 ]
 BUILT_FIXTURES = {"built_html", "site_url", "site_page", "phone_page", "instructor_html", "instructor_url", "unzipped",
                   "edition"}
