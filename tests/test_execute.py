@@ -97,6 +97,10 @@ def imported_after(code: str, modules: set[str]) -> list[str]:
     ("from brbook.exercises import StudentChecks", {"jupytext"}),
     # the command line imports pandas in the commands that use it, not for `brbook --help` (1.0 s to 0.3 s)
     ("import brbook.cli", {"pandas", "altair"}),
+    # `brbook export` and a merge of shard results read saved records: pandas and Altair are for the sandbox
+    # and the report's charts (0.9 s of each export, refused grading run or merge that fails its check)
+    ("import brbook.grading as g\nfrom brbook.grading import export\n"
+     "[g.merge, g.load_key, g.version_mismatches, g.parse_shard, g.all_graded]", {"pandas", "altair"}),
 ])
 def test_exercise_checks_and_the_command_line_start_light(imports, heavy):
     assert imported_after(imports, heavy) == []

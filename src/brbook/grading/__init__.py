@@ -13,23 +13,48 @@
 | ``cluster`` | ``--shard auto`` and checked merges |
 """
 
-from brbook.grading.cluster import ShardError, merge, shard_from_env
-from brbook.grading.core import (
-    Graded,
-    all_graded,
-    grade,
-    key_digest,
-    list_submissions,
-    load_key,
-    parse_shard,
-    read_submission,
-    score_answers,
-    shard_of,
-    version_mismatches,
-)
-from brbook.grading.outputs import feedback_markdown, rewrite, write_outputs
-from brbook.grading.sandbox import Limits, Run, run_cells, run_trusted
+from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+_FROM = {
+    "cluster": ("ShardError", "merge", "shard_from_env"),
+    "core": ("Graded", "all_graded", "grade", "key_digest", "list_submissions", "load_key", "parse_shard",
+             "read_submission", "score_answers", "shard_of", "version_mismatches"),
+    "outputs": ("feedback_markdown", "rewrite", "write_outputs"),
+    "sandbox": ("Limits", "Run", "run_cells", "run_trusted"),
+}
+_MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
 __all__ = ["Graded", "Limits", "Run", "ShardError", "all_graded", "feedback_markdown", "grade", "key_digest",
            "list_submissions", "load_key", "merge", "parse_shard", "read_submission", "rewrite", "run_cells",
            "run_trusted", "score_answers", "shard_from_env", "shard_of", "version_mismatches", "write_outputs"]
+
+if TYPE_CHECKING:
+    from brbook.grading.cluster import ShardError, merge, shard_from_env
+    from brbook.grading.core import (
+        Graded,
+        all_graded,
+        grade,
+        key_digest,
+        list_submissions,
+        load_key,
+        parse_shard,
+        read_submission,
+        score_answers,
+        shard_of,
+        version_mismatches,
+    )
+    from brbook.grading.outputs import feedback_markdown, rewrite, write_outputs
+    from brbook.grading.sandbox import Limits, Run, run_cells, run_trusted
+
+
+def __getattr__(name: str):
+    """Each name from its module on first use, so that importing one module of the package (``export``,
+    ``cluster``) does not import the others: the report's charts need pandas and Altair, reading saved results
+    does not."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    globals()[name] = value
+    return value
