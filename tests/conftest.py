@@ -82,6 +82,15 @@ def vega_lite_specs(page: str, html: Path = HTML) -> list[dict]:
     return [json.loads(s.string) for s in scripts]
 
 
+@functools.cache
+def exercise_source(path: Path):
+    """An exercise source (``exercises/NAME.md``) as :func:`brbook.exercises.load` reads it, read once in a test
+    process: the tests only read it, some 35 times a run at about 0.07 s a load (a quarter of it on collection)."""
+    from brbook.exercises import load
+
+    return load(path)
+
+
 @pytest.fixture(scope="session")
 def built_html() -> Path:
     """The student book built by `make book` (make test builds it before pytest runs)."""

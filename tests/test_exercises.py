@@ -20,7 +20,7 @@ from brbook import grading
 from brbook.checkers import normalise_text
 from brbook.exercises import QUESTION_KINDS, code_cells, load, row_counting, strip_solutions, validate, validate_answers
 
-from .conftest import DATA, HTML, ROOT
+from .conftest import DATA, HTML, ROOT, exercise_source
 
 BUILT = ROOT / "_build" / "exercises"
 SOURCES = sorted((ROOT / "exercises").glob("*.md"))
@@ -46,14 +46,14 @@ def data_ids() -> set[str]:
 
 @pytest.mark.parametrize("path", SOURCES, ids=NAMES)
 def test_each_exercise_has_enough_questions(path):
-    exercise = load(path)
+    exercise = exercise_source(path)
     assert len(exercise.questions) >= 10, "at least 10 auto-graded questions"
     assert len(exercise.manual) >= 2, "at least two written answers graded by hand"
     assert "choice" in {q.checker.kind for q in exercise.questions}
 
 
 def test_most_auto_graded_questions_are_interpretive():
-    questions = [q for p in SOURCES for q in load(p).questions]
+    questions = [q for p in SOURCES for q in exercise_source(p).questions]
     assert len(questions) >= 50
     interpretive = [q for q in questions if q.kind != "data"]
     assert len(interpretive) / len(questions) >= 0.6, f"{len(interpretive)} of {len(questions)} interpretive"
@@ -62,7 +62,7 @@ def test_most_auto_graded_questions_are_interpretive():
 
 @pytest.mark.parametrize("path", SOURCES, ids=NAMES)
 def test_every_question_is_justified_by_ids_in_data(path):
-    exercise = load(path)
+    exercise = exercise_source(path)
     ids = data_ids()
     for q in [*exercise.questions, *exercise.manual]:
         assert q.evidence, f"{q.qid} names no justifying id"
@@ -76,12 +76,12 @@ def test_every_question_is_justified_by_ids_in_data(path):
 
 @pytest.mark.parametrize("path", SOURCES, ids=NAMES)
 def test_every_exercise_passes_the_build_validation(path):
-    assert validate(load(path)) == []
+    assert validate(exercise_source(path)) == []
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=NAMES)
 def test_no_solution_counts_rows_or_tags_of_our_tables(path):
-    assert row_counting(code_cells(load(path).notebook)) == []
+    assert row_counting(code_cells(exercise_source(path).notebook)) == []
 
 
 def test_row_counting_is_caught_however_it_is_written():
@@ -120,7 +120,7 @@ def test_validation_reports_each_broken_rule(tmp_path):
         broken = broken.replace(old, new)
     path = tmp_path / "broken.md"
     path.write_text(broken, encoding="utf-8")
-    problems = "\n".join(validate(load(path)))
+    problems = "\n".join(validate(exercise_source(path)))
     assert "q1: `kind` is 'trivia'" in problems
     assert "'paper2016-f999' is not in data/" in problems
     assert "rubric points add up to 4" in problems
@@ -138,7 +138,7 @@ def _options_shown(option: str, prompt: str) -> bool:
 
 @pytest.mark.parametrize("path", SOURCES, ids=NAMES)
 def test_choice_questions_show_every_option_and_explain_every_wrong_one(path):
-    exercise = load(path)
+    exercise = exercise_source(path)
     key = json.loads((BUILT / "key" / f"{exercise.name}.json").read_text(encoding="utf-8"))
     for q in exercise.questions:
         if q.checker.kind != "choice":
@@ -288,7 +288,7 @@ def test_right_options_are_not_given_away_by_length_or_place():
     """Across the five notebooks the right option is the longest, or in any one place, in at most a third."""
     longest, places, total = 0, {}, 0
     for path in SOURCES:
-        exercise = load(path)
+        exercise = exercise_source(path)
         key = json.loads((BUILT / "key" / f"{exercise.name}.json").read_text(encoding="utf-8"))
         for q in exercise.questions:
             options = dict(_listed_options(q.prompt)) if q.checker.kind == "choice" else {}
@@ -312,7 +312,7 @@ def test_feedback_that_states_the_answer_is_refused(tmp_path):
     path = tmp_path / "leaking.md"
     path.write_text(leaking, encoding="utf-8")
     expected = {"drop": 73, "oldest": "article2014", "s": None, "years": [2014, 2016, 2017]}
-    problems = "\n".join(validate_answers(load(path), expected))
+    problems = "\n".join(validate_answers(exercise_source(path), expected))
     assert "q1: feedback states the answer 73" in problems
     assert "q2: feedback states the answer 'article2014'" in problems
     sample = load(ROOT / "tests" / "fixtures" / "exercises" / "sample.md")

@@ -15,10 +15,10 @@ import pytest
 from bs4 import BeautifulSoup
 
 from brbook import data
-from brbook.exercises import SOURCES, load
+from brbook.exercises import SOURCES
 from brbook.handouts import OPEN_PROMPT, sources_named
 
-from .conftest import ROOT
+from .conftest import ROOT, exercise_source
 
 GUIDE = ROOT / "book" / "instructor"
 INSTRUCTOR = ROOT / "_build" / "instructor" / "html"
@@ -30,7 +30,7 @@ EXERCISES = sorted(p.stem for p in SOURCES.glob("*.md"))
 
 def written_questions():
     for name in EXERCISES:
-        for question in load(SOURCES / f"{name}.md").manual:
+        for question in exercise_source(SOURCES / f"{name}.md").manual:
             yield name, question
 
 
@@ -94,7 +94,7 @@ def test_the_guide_summarises_a_rubric_for_every_written_question():
 
 @pytest.mark.parametrize("chapter,number,text", guide_rubrics(), ids=lambda v: str(v)[:20])
 def test_every_guide_rubric_names_only_the_sources_its_question_asks_about(chapter, number, text):
-    questions = {q.qid: q for q in load(SOURCES / f"{chapter}.md").manual}
+    questions = {q.qid: q for q in exercise_source(SOURCES / f"{chapter}.md").manual}
     question = questions.get(f"q{number}")
     assert question, f"the guide's {chapter} page gives a rubric for question {number}, which is not written"
     wanted = asked(question.prompt)
@@ -242,7 +242,7 @@ def test_handouts_hold_every_graded_question_and_its_accepted_answer(edition):
         sheet = handouts.select_one(f'section.handout-graded[data-exercise="{name}"]')
         answers = handouts.select_one(f'section.handout-key[data-exercise="{name}"]')
         assert sheet and answers, name
-        exercise = load(SOURCES / f"{name}.md")
+        exercise = exercise_source(SOURCES / f"{name}.md")
         shown = {div["data-question"] for div in sheet.select("div.handout-question")}
         assert shown == {q.qid for q in exercise.questions} | {m.qid for m in exercise.manual}, name
         key_text = answers.get_text(" ")
