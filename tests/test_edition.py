@@ -95,15 +95,23 @@ def test_wheel_carries_the_version(tmp_path: Path):
     assert [p.name for p in tmp_path.glob("*.whl")] == [f"brbook-{VERSION}-py3-none-any.whl"]
 
 
+def cffconvert(path: Path) -> subprocess.CompletedProcess:
+    """cffconvert's check of a citation file, from uv's cache where it is (asking the index costs 2.6 s, 1.8 s of
+    it the processor's), else fetched from the index once."""
+    cached = subprocess.run([str(UV), "--offline", *CFFCONVERT, str(path)], capture_output=True, text=True)
+    if cached.returncode == 0 or "network was disabled" not in cached.stderr:
+        return cached
+    return subprocess.run([str(UV), *CFFCONVERT, str(path)], capture_output=True, text=True)
+
+
 def test_citation_file_is_valid_and_the_check_can_fail(tmp_path: Path):
-    good = subprocess.run([str(UV), *CFFCONVERT, str(ROOT / "CITATION.cff")], capture_output=True, text=True)
+    good = cffconvert(ROOT / "CITATION.cff")
     assert good.returncode == 0 and "valid" in good.stdout, good.stdout + good.stderr
     broken = tmp_path / "CITATION.cff"
     shutil.copy(ROOT / "CITATION.cff", broken)
     broken.write_text(broken.read_text().replace("authors:\n  - name: The brbook contributors\nversion",
                                                  "version", 1))
-    # the check above put cffconvert in uv's cache: the index need not be asked again (3 s)
-    bad = subprocess.run([str(UV), "--offline", *CFFCONVERT, str(broken)], capture_output=True, text=True)
+    bad = cffconvert(broken)
     assert bad.returncode != 0 and "network was disabled" not in bad.stderr, bad.stderr
 
 
