@@ -344,12 +344,8 @@ def jupyterlab(tmp_path_factory, browser):
             server.wait(timeout=30)
 
 
-def _open_and_run(page, base: str, name: str) -> None:
-    """Open a notebook, wait for its kernel, run every cell and wait until each has run and drawn its widgets.
-
-    Every wait is on a real condition (kernel status, execution counts, rendered views), never a sleep,
-    so a machine under load only makes it slower.
-    """
+def _open(page, base: str, name: str) -> None:
+    """Open a notebook as the only tab and wait until its kernel is up and idle."""
     if page.url.startswith(f"{base}/lab"):  # the app is loaded: the last chapter's tab and kernel are gone
         page.evaluate("""async n => { const app = window.jupyterapp;  // and the launcher an empty dock opens, closed
           const opened = await app.commands.execute('docmanager:open', {path: n, factory: 'Notebook'});
@@ -360,6 +356,15 @@ def _open_and_run(page, base: str, name: str) -> None:
                            " return !!w && !!w.context && w.context.path === n"
                            " && !!w.content.node.querySelector('.jp-Cell'); }", arg=name, timeout=60_000)
     _wait_for_idle_kernel(page)
+
+
+def _open_and_run(page, base: str, name: str) -> None:
+    """Open a notebook, wait for its kernel, run every cell and wait until each has run and drawn its widgets.
+
+    Every wait is on a real condition (kernel status, execution counts, rendered views), never a sleep,
+    so a machine under load only makes it slower.
+    """
+    _open(page, base, name)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(RUN_STATE + "return s.kernel === 'idle' && s.pending === 0; }", polling=100,
                            timeout=240_000)
@@ -521,23 +526,14 @@ def test_each_class_notebook_runs_in_jupyterlab_with_charts_self_checks_and_pros
             assert _click_and_read(page, check, button).startswith("Correct.")
 
 
-def _shut_down_kernels(page) -> None:
-    """End the test's kernels, so that the next chapter does not run beside them on a busy machine."""
-    page.evaluate("() => window.jupyterapp && window.jupyterapp.serviceManager.sessions.shutdownAll()")
-
-
-def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository(jupyterlab):
-    browser, base, folder = jupyterlab
+def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository(jupyterlab, lab_page):
+    _, _, folder = jupyterlab
     before = subprocess.run(["git", "status", "--porcelain", "book"], cwd=ROOT, capture_output=True, text=True).stdout
-    page = browser.new_page()
-    try:
-        page.goto(f"{base}/lab/workspaces/save/tree/07-compare.ipynb?reset")
-        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.wait_for_function("() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
-                               " return w && w.context && w.context.isReady; }", timeout=60_000)
-        # once the kernel is up and the notebook has taken its language from it (name and version, which the
-        # class notebook does not carry): that change, landing after the save, would leave it changed again
-        _wait_for_idle_kernel(page)
+    with lab_page() as (page, base):  # the chapters' JupyterLab page: the app loads once
+        _open(page, base, "07-compare.ipynb")
+        page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.isReady", timeout=60_000)
+        # once the notebook has taken its language from the kernel (name and version, which the class
+        # notebook does not carry): that change, landing after the save, would leave it changed again
         page.wait_for_function("async () => { const w = window.jupyterapp.shell.currentWidget;"
                                " const told = (await w.sessionContext.session.kernel.info).language_info;"
                                " const kept = w.context.model.getMetadata('language_info') || {};"
@@ -548,9 +544,6 @@ def test_saving_a_class_notebook_in_jupyterlab_changes_nothing_in_the_repository
         page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
         page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=60_000)
         assert (folder / "07-compare.ipynb").stat().st_mtime_ns > stamp  # it was saved, in the copy
-    finally:
-        _shut_down_kernels(page)
-        page.close()
     after = subprocess.run(["git", "status", "--porcelain", "book"], cwd=ROOT, capture_output=True, text=True).stdout
     assert after == before
 
