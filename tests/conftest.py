@@ -165,11 +165,13 @@ BROWSER_ORDER = [
     "test_compare_view_shows_the_chosen_sources_side_by_side",
     "test_compare_columns_fit_the_page_with_no_sideways_scroll",
     "test_chapter_explorer_fits_a_phone_in_dark_mode",
+    "test_one_search_box_per_page",  # last: its search leaves the page for the search page
 ]
 BUILT_FIXTURES = {"built_html", "site_url", "site_page", "phone_page", "instructor_html", "instructor_url", "unzipped",
                   "edition"}
 """Fixtures that read what `make book`, `make instructor` and `make bundle` build: their tests are marked `built`."""
 GROUPS = {"test_browser.py": "browser", "test_explorer.py": "browser", "test_page_weight.py": "browser",
+          "test_search.py": "browser",
           "test_instructor_pages_are_private_and_accessible": "browser",
           "test_every_chart_fits_its_column_in_chromium": "browser", "test_lab.py": "lab",
           "test_grading.py": "grading", "test_reference_solution_scores_100_and_blank_scores_0": "grading"}

@@ -79,13 +79,12 @@ def test_summary_is_the_matching_sentence(warm_context, site_url):
         assert not summary.startswith(("Contents", ".md", "..")), summary
 
 
-@pytest.mark.parametrize("width,height", [(1366, 900), (390, 844)])
+@pytest.mark.parametrize("screen", ["laptop", "phone"])
 @pytest.mark.parametrize("path", ["book/intro.html", "book/military/index.html"])
-def test_one_search_box_per_page(warm_context, site_url, path, width, height):
-    page = warm_context.new_page()
-    try:
-        page.set_viewport_size({"width": width, "height": height})
-        page.goto(f"{site_url}/{path}", wait_until="networkidle")
+def test_one_search_box_per_page(site_page, phone_page, path, screen):
+    """On the page's laptop and phone visits, last of their tests (conftest.BROWSER_ORDER): a search leaves it."""
+    with (site_page if screen == "laptop" else phone_page)(path) as (page, _):
+        width = page.viewport_size["width"]
         visible = page.evaluate("""() => Array.from(document.querySelectorAll(
               '.search-button__button, .search-button-field, form.bd-search'))
             .filter(el => !el.closest('dialog') && el.getClientRects().length
@@ -95,8 +94,6 @@ def test_one_search_box_per_page(warm_context, site_url, path, width, height):
         page.keyboard.type("Zapad")
         page.keyboard.press("Enter")
         page.wait_for_url(re.compile(r"search\.html\?q=Zapad"))
-    finally:
-        page.close()
 
 
 def test_search_code_is_dropped_from_every_page_but_the_search_page():
