@@ -214,7 +214,7 @@ EVERY_OPTION = """() => Array.from(document.querySelectorAll('.self-check[data-k
 """Every option of every multiple-choice self-check on a page, chosen in turn and checked: the feedback after
 each, and the options a reader could not click (off the page, covered, or not chosen by a click). Run in the
 page at once: through Playwright, one click at a time, the synthesis page's 81 options cost 14 s of the
-processors' time against about 1 s (every box's first option and its Check button are also clicked as a
+processors' time against 1.3 s (every box's first option and its Check button are also clicked as a
 reader would, through Playwright's mouse, by :func:`test_every_self_check_answers`)."""
 
 
