@@ -135,13 +135,13 @@ class Checker:
         if self.kind == "series":
             left, right = _as_pandas(answer, "series"), _as_pandas(expected, "series")
             _pandas().testing.assert_series_equal(left.round(self.decimals), right.round(self.decimals),
-                                           check_dtype=False, check_names=False, check_exact=False)
+                                                  check_dtype=False, check_names=False, check_exact=False)
             return True
         if self.kind == "frame":
             left, right = _as_pandas(answer, "frame"), _as_pandas(expected, "frame")
             _pandas().testing.assert_frame_equal(left.round(self.decimals).reset_index(drop=True),
-                                          right.round(self.decimals).reset_index(drop=True),
-                                          check_dtype=False, check_exact=False)
+                                                 right.round(self.decimals).reset_index(drop=True),
+                                                 check_dtype=False, check_exact=False)
             return True
         return False
 
