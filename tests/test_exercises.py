@@ -120,7 +120,7 @@ def test_validation_reports_each_broken_rule(tmp_path):
         broken = broken.replace(old, new)
     path = tmp_path / "broken.md"
     path.write_text(broken, encoding="utf-8")
-    problems = "\n".join(validate(exercise_source(path)))
+    problems = "\n".join(validate(load(path)))
     assert "q1: `kind` is 'trivia'" in problems
     assert "'paper2016-f999' is not in data/" in problems
     assert "rubric points add up to 4" in problems
@@ -312,7 +312,7 @@ def test_feedback_that_states_the_answer_is_refused(tmp_path):
     path = tmp_path / "leaking.md"
     path.write_text(leaking, encoding="utf-8")
     expected = {"drop": 73, "oldest": "article2014", "s": None, "years": [2014, 2016, 2017]}
-    problems = "\n".join(validate_answers(exercise_source(path), expected))
+    problems = "\n".join(validate_answers(load(path), expected))
     assert "q1: feedback states the answer 73" in problems
     assert "q2: feedback states the answer 'article2014'" in problems
     sample = load(ROOT / "tests" / "fixtures" / "exercises" / "sample.md")
