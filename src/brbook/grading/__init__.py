@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
 
 _FROM = {
     "cluster": ("ShardError", "merge", "shard_from_env"),
@@ -25,28 +24,9 @@ _FROM = {
     "outputs": ("feedback_markdown", "rewrite", "write_outputs"),
     "sandbox": ("Limits", "Run", "run_cells", "run_trusted"),
 }
+"""The package's names, by the module each comes from."""
 _MODULE_OF = {name: module for module, names in _FROM.items() for name in names}
-__all__ = ["Graded", "Limits", "Run", "ShardError", "all_graded", "feedback_markdown", "grade", "key_digest",
-           "list_submissions", "load_key", "merge", "parse_shard", "read_submission", "rewrite", "run_cells",
-           "run_trusted", "score_answers", "shard_from_env", "shard_of", "version_mismatches", "write_outputs"]
-
-if TYPE_CHECKING:
-    from brbook.grading.cluster import ShardError, merge, shard_from_env
-    from brbook.grading.core import (
-        Graded,
-        all_graded,
-        grade,
-        key_digest,
-        list_submissions,
-        load_key,
-        parse_shard,
-        read_submission,
-        score_answers,
-        shard_of,
-        version_mismatches,
-    )
-    from brbook.grading.outputs import feedback_markdown, rewrite, write_outputs
-    from brbook.grading.sandbox import Limits, Run, run_cells, run_trusted
+__all__ = sorted(_MODULE_OF)
 
 
 def __getattr__(name: str):
