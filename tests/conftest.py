@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .bench import CHROMIUM_FLAGS, QuietServer
+from .bench import CHROMIUM, QuietServer, launch_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ["BRBOOK_BUILD_SERVER"] = "0"  # the builds tests run are their own: none starts or asks a build server
@@ -35,7 +35,6 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 """axe-core from npm (package.json's devDependencies), installed by `make vendor`: 4.14 runs its colour
 contrast check about five times faster than the 4.12 that axe-playwright-python bundles (2.4 s against
 11.7 s on the instructor's solutions page), and checks more (label-content-name-mismatch)."""
-CHROMIUM = "/usr/bin/chromium"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 """The hosts the tests serve the book from; a request to any other is a request to an outside host."""
 LOCAL_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, " + ", ".join(f"EXCLUDE {host}" for host in sorted(LOCAL_HOSTS))
@@ -241,7 +240,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, LOCAL_ONLY])
+        browser = launch_chromium(p, LOCAL_ONLY)
         yield browser
         browser.close()
 

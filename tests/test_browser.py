@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 import socket
 import urllib.request
@@ -331,6 +332,24 @@ def test_a_request_to_another_host_is_recorded_and_fails_in_the_browser(browser,
     assert sorted(log["outside"]) == sorted(others)
     assert drawn == ["undefined", 1, *[0] * (len(others) - 1)], "a request to another host was answered"
     assert len(log["failed"]) == len(others) and all("ERR_NAME_NOT_RESOLVED" in f for f in log["failed"]), log
+
+
+def test_chromium_keeps_playwrights_switches_and_builds_no_hidden_address_bar(browser, tmp_path):
+    """The tests' Chromium turns off Playwright's features and the browser interface's own as well
+    (:data:`tests.bench.BROWSER_UI_OFF`: Chromium honours one ``--disable-features`` switch only), so a new
+    browser context opens no renderer for the window's address-bar suggestions."""
+    from .bench import BROWSER_UI_OFF, _command, _descendants
+
+    (tmp_path / "index.html").write_text('<!doctype html><html lang="en"><title>t</title><p>A page.</html>')
+    with serve(tmp_path) as url, opened(browser, f"{url}/index.html"):
+        commands = [_command(pid) for pid in _descendants(os.getpid())]
+    ours = [c for c in commands if "--remote-debugging-pipe" in c and "--host-resolver-rules" in " ".join(c)]
+    assert len(ours) == 1, "the session's Chromium was not found"
+    switches = [a for a in ours[0] if a.startswith("--disable-features=")]
+    last = set(switches[-1].split("=", 1)[1].split(","))  # the one Chromium reads
+    assert set(BROWSER_UI_OFF) <= last and last >= {f for s in switches for f in s.split("=", 1)[1].split(",")}
+    assert {"Translate", "PaintHolding"} & last, f"Playwright's own list is lost: {last}"
+    assert not [c for c in commands if "--top-chrome-webui" in c], "a renderer draws the browser's own interface"
 
 
 def _resolves_to_loopback(host: str) -> bool:
