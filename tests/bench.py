@@ -43,6 +43,13 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"]
 """The flags Debian's chromium runs with here, in the tests and the figures alike."""
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+"""The hosts the tests serve the book from; a request to any other is a request to an outside host."""
+LOCAL_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, " + ", ".join(f"EXCLUDE {host}" for host in sorted(LOCAL_HOSTS))
+"""Chromium resolves no host but this machine's, so a page's request to any other fails in the browser, without
+the tests intercepting every request (Playwright's ``page.route`` sends each one through the test process to
+be let through: about a seventh of a page load's processor time). The request is still seen and recorded
+(:func:`tests.test_browser.open_tab`), which is what the privacy tests assert on."""
 BROWSER_UI_OFF = ["WebUIOmniboxPopup", "WebUIOmniboxAimPopup"]
 """Features of the browser's own interface turned off, besides those Playwright turns off. Headless Chromium
 156 builds each window's address-bar suggestions as a web page (chrome://omnibox-popup.top-chrome), in a
@@ -344,7 +351,7 @@ def page_weights() -> tuple[dict[str, tuple[int, int]], tuple[str, float]]:
     server, url = serve_gzip(HTML)
     pages = site_pages()
     with sync_playwright() as p:
-        browser = launch_chromium(p)
+        browser = launch_chromium(p, LOCAL_ONLY)
         sizes = {page: weight(requested_files(browser, url, page)) for page in pages}
         charted = [page for page in pages if has_charts(HTML, page)]
         heaviest = max(charted, key=lambda page: sizes[page][1], default=None)

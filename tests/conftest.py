@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from .bench import CHROMIUM, QuietServer, launch_chromium
+from .bench import CHROMIUM, LOCAL_ONLY, QuietServer, launch_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ["BRBOOK_BUILD_SERVER"] = "0"  # the builds tests run are their own: none starts or asks a build server
@@ -35,13 +35,6 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 """axe-core from npm (package.json's devDependencies), installed by `make vendor`: 4.14 runs its colour
 contrast check about five times faster than the 4.12 that axe-playwright-python bundles (2.4 s against
 11.7 s on the instructor's solutions page), and checks more (label-content-name-mismatch)."""
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
-"""The hosts the tests serve the book from; a request to any other is a request to an outside host."""
-LOCAL_ONLY = "--host-resolver-rules=MAP * ~NOTFOUND, " + ", ".join(f"EXCLUDE {host}" for host in sorted(LOCAL_HOSTS))
-"""Chromium resolves no host but this machine's, so a page's request to any other fails in the browser, without
-the tests intercepting every request (Playwright's ``page.route`` sends each one through the test process to
-be let through: about a seventh of a page load's processor time). The request is still seen and recorded
-(:func:`tests.test_browser.open_tab`), which is what the privacy tests assert on."""
 
 
 @functools.cache

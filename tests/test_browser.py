@@ -13,7 +13,8 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from .conftest import HTML, LOCAL_HOSTS, PHONE, axe_violations, serve
+from .bench import LOCAL_HOSTS
+from .conftest import HTML, PHONE, axe_violations, serve
 
 pytestmark = pytest.mark.browser
 # every page of the book; theme template fragments that Sphinx copies into _static are not pages
@@ -55,7 +56,7 @@ def open_tab(context, url: str, every_request: bool = True, dark: bool = False, 
     for half a second, so that the log holds all it requested; without, its fonts are ready, which is all a
     test of its layout needs. ``dark`` and ``viewport`` set the tab's colour scheme and size before it loads,
     where they are not the context's. A request to any host but this machine is recorded in ``log["outside"]``
-    and fails in the browser, which resolves no other host (:data:`tests.conftest.LOCAL_ONLY`).
+    and fails in the browser, which resolves no other host (:data:`tests.bench.LOCAL_ONLY`).
     """
     page = context.new_page()
     if viewport:
