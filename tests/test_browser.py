@@ -339,11 +339,11 @@ def test_chromium_keeps_playwrights_switches_and_builds_no_hidden_address_bar(br
     """The tests' Chromium turns off Playwright's features and the browser interface's own as well
     (:data:`tests.bench.BROWSER_UI_OFF`: Chromium honours one ``--disable-features`` switch only), so a new
     browser context opens no renderer for the window's address-bar suggestions."""
-    from .bench import BROWSER_UI_OFF, _command, _descendants
+    from .bench import BROWSER_UI_OFF, command_words, descendants
 
     (tmp_path / "index.html").write_text('<!doctype html><html lang="en"><title>t</title><p>A page.</html>')
     with serve(tmp_path) as url, opened(browser, f"{url}/index.html"):
-        commands = [_command(pid) for pid in _descendants(os.getpid())]
+        commands = [command_words(pid) for pid in descendants(os.getpid())]
     ours = [c for c in commands if "--remote-debugging-pipe" in c and "--host-resolver-rules" in " ".join(c)]
     assert len(ours) == 1, "the session's Chromium was not found"
     switches = [a for a in ours[0] if a.startswith("--disable-features=")]
