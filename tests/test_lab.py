@@ -24,6 +24,7 @@ import pytest
 
 from brbook import data, lab, notebooks, widgets
 
+from .bench import command_words
 from .conftest import ROOT
 
 pytestmark = [pytest.mark.kernel, pytest.mark.built]  # the class notebooks and the wheel come from `make book`
@@ -261,7 +262,7 @@ def test_a_forked_lab_kernel_runs_in_its_folder_interrupts_restarts_and_shuts_do
                 return seen
 
     def forked(pid: str) -> bool:  # a forked kernel has the fork server's command line, not ipykernel_launcher's
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        command = " ".join(command_words(int(pid)))
         return "forkserver" in command and "ipykernel_launcher" not in command
 
     def ended(pid: str) -> bool:
@@ -457,15 +458,8 @@ def _launched_kernels(running: list[dict]) -> list[str]:
     """The command lines of kernels among ``running`` that were started as processes of their own
     (``python -m ipykernel_launcher -f …/kernel-<id>.json``) rather than forked warm."""
     files = [f"kernel-{kernel['id']}.json" for kernel in running]
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if "ipykernel_launcher" in text and any(f in text for f in files):
-            found.append(text)
-    return found
+    commands = (" ".join(command_words(int(process.name))) for process in Path("/proc").glob("[0-9]*"))
+    return [text for text in commands if "ipykernel_launcher" in text and any(f in text for f in files)]
 
 
 def _close_chapters(page) -> None:
