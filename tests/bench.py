@@ -62,10 +62,12 @@ def launch_chromium(playwright, *flags: str):
 
     Chromium reads only the last ``--disable-features`` switch, and Playwright passes a list of its own: so a
     first launch reads that list from the browser's command line, and the browser used is launched with the
-    two lists in one switch (the first launch costs about 0.6 s of the processors' time)."""
+    two lists in one switch (the first launch costs about 0.6 s of the processors' time). Only the processes
+    that launch started are read, so a browser this process already runs is never taken for it."""
+    running = set(descendants(os.getpid()))
     probe = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_FLAGS, *flags])
     try:
-        commands = [command_words(pid) for pid in descendants(os.getpid())]
+        commands = [command_words(pid) for pid in descendants(os.getpid()) if pid not in running]
         own = [a for c in commands if "--remote-debugging-pipe" in c for a in c if a.startswith("--disable-features=")]
     finally:
         probe.close()
